@@ -1,0 +1,69 @@
+/** Counters of one endpoint. Control-plane requests (`/__control`, `/__stats`) are not counted. */
+export interface MockStats {
+  /** Chat completion requests received (whatever became of them). */
+  received: number;
+  /** Chat completions answered in full with status 200. */
+  completed: number;
+  /** Chat requests answered with an error status, or cut by an injected disconnect. */
+  failed: number;
+  /** Chat requests whose client went away before the answer was finished (incl. hangs). */
+  aborted: number;
+  /** Requests holding a slot now. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Requests waiting for a slot now. */
+  queued: number;
+  maxQueued: number;
+  /** Answers by HTTP status (chat completions only). */
+  byStatus: Record<string, number>;
+  /** Injected faults by kind (`rateLimit`, `error`, `hang`, `disconnect`, `stall`, `malformed`). */
+  faults: Record<string, number>;
+  /** Prompt tokens of requests that started generating. */
+  tokensIn: number;
+  /** Output tokens sent. */
+  tokensOut: number;
+  /** Prompt tokens served from the prefix cache. */
+  cachedTokensIn: number;
+  /** Chat requests received per `x-request-id` (else `x-tiered-request-id`) header. */
+  byRequestId: Record<string, number>;
+  /** Distinct `Authorization` header values seen on any route (at most 50), for key-leak tests. */
+  authorization: string[];
+  /** `GET /v1/models` and `GET /health` requests (probes). */
+  probes: number;
+}
+
+/** Most distinct `Authorization` values kept: enough for leak tests, bounded under load. */
+export const MAX_AUTHORIZATION_VALUES = 50;
+
+/** Fresh, zeroed counters. */
+export function createMockStats(): MockStats {
+  return {
+    received: 0,
+    completed: 0,
+    failed: 0,
+    aborted: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    queued: 0,
+    maxQueued: 0,
+    byStatus: {},
+    faults: {},
+    tokensIn: 0,
+    tokensOut: 0,
+    cachedTokensIn: 0,
+    byRequestId: {},
+    authorization: [],
+    probes: 0,
+  };
+}
+
+/** A deep copy, so callers can keep a snapshot while counting goes on. */
+export function snapshotStats(stats: MockStats): MockStats {
+  return {
+    ...stats,
+    byStatus: { ...stats.byStatus },
+    faults: { ...stats.faults },
+    byRequestId: { ...stats.byRequestId },
+    authorization: [...stats.authorization],
+  };
+}
