@@ -1,1 +1,64 @@
-export {};
+export type {
+  Capabilities,
+  EndpointOptions,
+  EstimateOptions,
+  FetchLike,
+  HealthOptions,
+  HedgeOptions,
+  Price,
+  PriorOptions,
+  ProbeOptions,
+  RetryOptions,
+  RouterOptions,
+  TimeoutOptions,
+} from './config.js';
+export type {
+  CallOptions,
+  ChatCompletions,
+  RouteHints,
+  Router,
+  RouterChatParams,
+  RouterChatParamsNonStreaming,
+  RouterChatParamsStreaming,
+} from './create-router.js';
+export { createRouter } from './create-router.js';
+export { RouterStream } from './dispatch/router-stream.js';
+export type { AttemptRecord, FailureClass, TieredErrorCode } from './errors.js';
+export {
+  AbortError,
+  AllAttemptsFailedError,
+  BadResponseError,
+  BudgetExceededError,
+  ConfigError,
+  DeadlineExceededError,
+  InvalidRequestError,
+  NoEndpointError,
+  RouterClosedError,
+  StreamInterruptedError,
+  TieredError,
+  TimeoutError,
+  UpstreamError,
+} from './errors.js';
+export type {
+  AttemptEndEvent,
+  AttemptErrorEvent,
+  AttemptKind,
+  AttemptStartEvent,
+  BudgetExceededEvent,
+  CandidateScore,
+  EndpointEjectEvent,
+  EndpointRestoreEvent,
+  EventBase,
+  FailoverEvent,
+  HedgeStartEvent,
+  ProbeEndEvent,
+  QueueWaitEvent,
+  RequestEndEvent,
+  RequestErrorEvent,
+  RequestStartEvent,
+  RetryEvent,
+  RouterEventName,
+  RouterEvents,
+  RouteSelectEvent,
+} from './events.js';
+export type { EndpointStats, Percentiles, RouterStats } from './stats.js';

@@ -1,0 +1,531 @@
+import { ConfigError } from './errors.js';
+import {
+  fail,
+  isObject,
+  noUnknownKeys,
+  numberIn,
+  optionalFunction,
+  optionalObject,
+  optionalString,
+  positiveInteger,
+  requiredString,
+} from './internal/validate.js';
+
+/** A `fetch`-compatible function. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** USD per million tokens. */
+export interface Price {
+  readonly inputPerMTok: number;
+  readonly outputPerMTok: number;
+}
+
+/** What an endpoint's model can do. Every field defaults to `true`. */
+export interface Capabilities {
+  /** Function / tool calling. @default true */
+  readonly tools?: boolean | undefined;
+  /** `response_format: { type: 'json_schema' }`. @default true */
+  readonly jsonSchema?: boolean | undefined;
+  /** Image content parts. @default true */
+  readonly vision?: boolean | undefined;
+}
+
+/** One OpenAI-compatible endpoint. (contract) */
+export interface EndpointOptions {
+  /** Unique id, used in events, stats, pins (`model: 'edge-nyc'`) and errors. */
+  readonly id: string;
+  /** Tier name, e.g. `'edge'` or `'origin'`. */
+  readonly tier: string;
+  /** Base URL up to and including `/v1`, e.g. `http://10.0.0.5:8000/v1`. */
+  readonly baseURL: string;
+  /** Sent as `Authorization: Bearer …` to this endpoint and nowhere else. */
+  readonly apiKey?: string | undefined;
+  /** The model name this endpoint receives upstream. */
+  readonly model: string;
+  /** Context window in tokens (prompt + output). */
+  readonly contextWindow: number;
+  /** Calls in flight at once on this endpoint; more wait in its queue. @default unlimited */
+  readonly maxConcurrency?: number | undefined;
+  /** Price in USD per million tokens, for cost stats and budgets. @default free */
+  readonly price?: Price | undefined;
+  /** Extra headers sent to this endpoint only. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** What the model supports. @default all true */
+  readonly capabilities?: Capabilities | undefined;
+}
+
+/** Retries, failover and the retry budget. */
+export interface RetryOptions {
+  /** Attempts per call at most, failovers included. @default 4 */
+  readonly maxAttempts?: number | undefined;
+  /** Backoff rounds after every candidate has failed once. @default 2 */
+  readonly retries?: number | undefined;
+  /** First backoff delay in ms (doubles each round, randomized). @default 250 */
+  readonly minDelayMs?: number | undefined;
+  /** Longest backoff delay in ms. @default 5000 */
+  readonly maxDelayMs?: number | undefined;
+  /** Longest `Retry-After` honoured, in ms. @default 60000 */
+  readonly maxRetryAfterMs?: number | undefined;
+  /** Retry budget: share of recent calls that may be retried on the same tier. @default 0.2 */
+  readonly budgetRatio?: number | undefined;
+  /** Retry budget floor: retries per second always allowed per tier. @default 2 */
+  readonly budgetMinPerSec?: number | undefined;
+  /** Retry budget window in ms. @default 10000 */
+  readonly budgetWindowMs?: number | undefined;
+}
+
+/** Timeouts. The first-token timeout adapts: max(floor, multiplier × predicted time to first token). */
+export interface TimeoutOptions {
+  /** Lower bound of the adaptive first-token timeout, in ms. @default 5000 */
+  readonly firstTokenFloorMs?: number | undefined;
+  /** Multiple of the endpoint's predicted time to first token. @default 4 */
+  readonly firstTokenMultiplier?: number | undefined;
+  /** Longest gap between two stream chunks, in ms. @default 30000 */
+  readonly stallMs?: number | undefined;
+  /** Whole-call timeout in ms (overridable per call with `options.timeout`). @default 600000 */
+  readonly totalMs?: number | undefined;
+}
+
+/** Liveness and RTT probes (`GET {baseURL}/models` with the endpoint's key). */
+export interface ProbeOptions {
+  /** Mean interval between probes of one endpoint, in ms (jittered ±20%). @default 15000 */
+  readonly intervalMs?: number | undefined;
+  /** Probe timeout in ms. @default 3000 */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** When an endpoint is taken out of rotation. */
+export interface HealthOptions {
+  /** Consecutive failures that eject an endpoint. @default 3 */
+  readonly ejectAfterFailures?: number | undefined;
+  /** Recent error rate that ejects an endpoint (once `minSamples` calls were seen). @default 0.5 */
+  readonly ejectErrorRate?: number | undefined;
+  /** Calls seen before the error rate counts. @default 10 */
+  readonly minSamples?: number | undefined;
+  /** First ejection cool-down in ms; doubles while failures continue. @default 5000 */
+  readonly cooldownMs?: number | undefined;
+  /** Longest cool-down in ms. @default 120000 */
+  readonly maxCooldownMs?: number | undefined;
+}
+
+/** The token estimate: characters ÷ a ratio learned per endpoint, no tokenizer. */
+export interface EstimateOptions {
+  /** Starting characters-per-token ratio (of the request JSON). @default 4 */
+  readonly charsPerToken?: number | undefined;
+  /** Safety margin on the prompt estimate when checking context fit. @default 0.1 */
+  readonly contextMargin?: number | undefined;
+  /** Output tokens assumed when a call sets no `max_tokens`, until learned. @default 256 */
+  readonly defaultOutputTokens?: number | undefined;
+  /** Tokens counted per image part. @default 800 */
+  readonly imageTokens?: number | undefined;
+}
+
+/** What a cold endpoint is assumed to do before it has been measured. */
+export interface PriorOptions {
+  /** Time to first token, in ms, before network RTT. @default 300 */
+  readonly ttftMs?: number | undefined;
+  /** Time per output token, in ms. @default 20 */
+  readonly timePerOutputTokenMs?: number | undefined;
+  /** Network RTT until a probe measures it, in ms. @default 50 */
+  readonly rttMs?: number | undefined;
+}
+
+/** Hedging: a second attempt when the first has no token by its endpoint's p95 TTFT. */
+export interface HedgeOptions {
+  /** Delay before hedging, in ms. @default the primary endpoint's p95 time to first token */
+  readonly delayMs?: number | undefined;
+  /** Extra attempts as a share of calls over a sliding window. @default 0.05 */
+  readonly maxExtraLoad?: number | undefined;
+}
+
+/** Options of `createRouter`. (contract: `endpoints`, `tiers`) */
+export interface RouterOptions {
+  /** The endpoints to route among. */
+  readonly endpoints: readonly EndpointOptions[];
+  /** Tier preference order, cheapest/closest first. @default order of first appearance */
+  readonly tiers?: readonly string[] | undefined;
+  /** Calls in flight at once across all endpoints. @default unlimited */
+  readonly maxConcurrency?: number | undefined;
+  readonly retry?: RetryOptions | undefined;
+  readonly timeouts?: TimeoutOptions | undefined;
+  /** `false` turns probes off (tests). @default on, every 15 s */
+  readonly probes?: ProbeOptions | false | undefined;
+  readonly health?: HealthOptions | undefined;
+  readonly estimate?: EstimateOptions | undefined;
+  readonly priors?: PriorOptions | undefined;
+  /** `true` hedges with defaults; per call `route.hedge` overrides. @default false */
+  readonly hedge?: boolean | HedgeOptions | undefined;
+  /** The fetch used for every upstream request. @default `globalThis.fetch`, looked up per call */
+  readonly fetch?: FetchLike | undefined;
+  /** Monotonic clock in ms. @default `performance.now` */
+  readonly now?: (() => number) | undefined;
+  /** Random source in [0, 1). @default `Math.random` */
+  readonly random?: (() => number) | undefined;
+}
+
+/** An endpoint after validation, with what every attempt needs precomputed. */
+export interface ResolvedEndpoint {
+  readonly id: string;
+  readonly tier: string;
+  /** Position of the tier in preference order. */
+  readonly tierIndex: number;
+  readonly index: number;
+  readonly baseURL: string;
+  readonly chatURL: string;
+  readonly modelsURL: string;
+  readonly model: string;
+  readonly contextWindow: number;
+  readonly maxConcurrency: number;
+  readonly price: Price;
+  readonly capabilities: Required<{ [K in keyof Capabilities]: boolean }>;
+  /** Authorization + the endpoint's own headers: sent to this endpoint only. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface ResolvedHedge {
+  readonly delayMs: number | undefined;
+  readonly maxExtraLoad: number;
+}
+
+export interface ResolvedConfig {
+  readonly endpoints: readonly ResolvedEndpoint[];
+  readonly tiers: readonly string[];
+  readonly maxConcurrency: number;
+  readonly retry: Required<{ [K in keyof RetryOptions]: number }>;
+  readonly timeouts: Required<{ [K in keyof TimeoutOptions]: number }>;
+  readonly probes: Required<{ [K in keyof ProbeOptions]: number }> | false;
+  readonly health: Required<{ [K in keyof HealthOptions]: number }>;
+  readonly estimate: Required<{ [K in keyof EstimateOptions]: number }>;
+  readonly priors: Required<{ [K in keyof PriorOptions]: number }>;
+  readonly hedge: ResolvedHedge | false;
+  readonly fetch: FetchLike;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+const routerKeys = [
+  'endpoints',
+  'tiers',
+  'maxConcurrency',
+  'retry',
+  'timeouts',
+  'probes',
+  'health',
+  'estimate',
+  'priors',
+  'hedge',
+  'fetch',
+  'now',
+  'random',
+] as const;
+const endpointKeys = [
+  'id',
+  'tier',
+  'baseURL',
+  'apiKey',
+  'model',
+  'contextWindow',
+  'maxConcurrency',
+  'price',
+  'headers',
+  'capabilities',
+] as const;
+
+// Looked up per call so msw (which patches globalThis.fetch after import) can intercept.
+const globalFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+
+/**
+ * Validates router options and applies every default, in this one place. Throws a `ConfigError`
+ * naming the field, what was expected and what was given. Returns a frozen config.
+ */
+export function resolveConfig(options: RouterOptions): ResolvedConfig {
+  if (!isObject(options)) fail('options', 'an object', options);
+  noUnknownKeys('', options as Record<string, unknown>, routerKeys);
+  const raw = options as Record<string, unknown>;
+
+  if (!Array.isArray(raw.endpoints) || raw.endpoints.length === 0) {
+    fail('endpoints', 'a non-empty array', raw.endpoints);
+  }
+  const rawEndpoints = raw.endpoints as unknown[];
+
+  // Tier order: given, or by first appearance.
+  let tiers: string[];
+  if (raw.tiers === undefined) {
+    tiers = [];
+    for (const [i, e] of rawEndpoints.entries()) {
+      const tier = isObject(e) ? e.tier : undefined;
+      if (typeof tier === 'string' && tier && !tiers.includes(tier)) tiers.push(tier);
+      else if (typeof tier !== 'string' || !tier) requiredString(`endpoints[${i}].tier`, tier);
+    }
+  } else {
+    if (!Array.isArray(raw.tiers) || raw.tiers.length === 0) {
+      fail('tiers', 'a non-empty array of tier names', raw.tiers);
+    }
+    tiers = (raw.tiers as unknown[]).map((t, i) => requiredString(`tiers[${i}]`, t));
+    const dup = tiers.find((t, i) => tiers.indexOf(t) !== i);
+    if (dup !== undefined) {
+      throw new ConfigError(
+        'tiers',
+        `Expected \`tiers\` to have no duplicates, got "${dup}" twice`,
+      );
+    }
+  }
+
+  const ids = new Set<string>();
+  const endpoints = rawEndpoints.map((e, i) => resolveEndpoint(e, i, tiers, ids));
+  for (const [i, tier] of tiers.entries()) {
+    if (!endpoints.some((e) => e.tier === tier)) {
+      throw new ConfigError(
+        `tiers[${i}]`,
+        `Expected tier "${tier}" in \`tiers[${i}]\` to have at least one endpoint, got none`,
+      );
+    }
+  }
+
+  const retry = optionalObject('retry', raw.retry);
+  noUnknownKeys('retry', retry, [
+    'maxAttempts',
+    'retries',
+    'minDelayMs',
+    'maxDelayMs',
+    'maxRetryAfterMs',
+    'budgetRatio',
+    'budgetMinPerSec',
+    'budgetWindowMs',
+  ]);
+  const timeouts = optionalObject('timeouts', raw.timeouts);
+  noUnknownKeys('timeouts', timeouts, [
+    'firstTokenFloorMs',
+    'firstTokenMultiplier',
+    'stallMs',
+    'totalMs',
+  ]);
+  const health = optionalObject('health', raw.health);
+  noUnknownKeys('health', health, [
+    'ejectAfterFailures',
+    'ejectErrorRate',
+    'minSamples',
+    'cooldownMs',
+    'maxCooldownMs',
+  ]);
+  const estimate = optionalObject('estimate', raw.estimate);
+  noUnknownKeys('estimate', estimate, [
+    'charsPerToken',
+    'contextMargin',
+    'defaultOutputTokens',
+    'imageTokens',
+  ]);
+  const priors = optionalObject('priors', raw.priors);
+  noUnknownKeys('priors', priors, ['ttftMs', 'timePerOutputTokenMs', 'rttMs']);
+
+  let probes: ResolvedConfig['probes'] = false;
+  if (raw.probes !== false) {
+    const p = optionalObject('probes', raw.probes);
+    noUnknownKeys('probes', p, ['intervalMs', 'timeoutMs']);
+    probes = Object.freeze({
+      intervalMs: numberIn('probes.intervalMs', p.intervalMs, 15_000, 10),
+      timeoutMs: numberIn('probes.timeoutMs', p.timeoutMs, 3_000, 1),
+    });
+  }
+
+  let hedge: ResolvedConfig['hedge'] = false;
+  if (raw.hedge !== undefined && raw.hedge !== false) {
+    hedge = resolveHedge('hedge', raw.hedge);
+  }
+
+  const minDelayMs = numberIn('retry.minDelayMs', retry.minDelayMs, 250, 0);
+  const config: ResolvedConfig = {
+    endpoints: Object.freeze(endpoints),
+    tiers: Object.freeze(tiers),
+    maxConcurrency:
+      raw.maxConcurrency === undefined
+        ? Number.POSITIVE_INFINITY
+        : positiveInteger('maxConcurrency', raw.maxConcurrency),
+    retry: Object.freeze({
+      maxAttempts: integerIn('retry.maxAttempts', retry.maxAttempts, 4, 1),
+      retries: integerIn('retry.retries', retry.retries, 2, 0),
+      minDelayMs,
+      maxDelayMs: numberIn(
+        'retry.maxDelayMs',
+        retry.maxDelayMs,
+        Math.max(5_000, minDelayMs),
+        minDelayMs,
+      ),
+      maxRetryAfterMs: numberIn('retry.maxRetryAfterMs', retry.maxRetryAfterMs, 60_000, 0),
+      budgetRatio: numberIn('retry.budgetRatio', retry.budgetRatio, 0.2, 0, 10),
+      budgetMinPerSec: numberIn('retry.budgetMinPerSec', retry.budgetMinPerSec, 2, 0),
+      budgetWindowMs: numberIn('retry.budgetWindowMs', retry.budgetWindowMs, 10_000, 100),
+    }),
+    timeouts: Object.freeze({
+      firstTokenFloorMs: numberIn(
+        'timeouts.firstTokenFloorMs',
+        timeouts.firstTokenFloorMs,
+        5_000,
+        1,
+      ),
+      firstTokenMultiplier: numberIn(
+        'timeouts.firstTokenMultiplier',
+        timeouts.firstTokenMultiplier,
+        4,
+        1,
+      ),
+      stallMs: numberIn('timeouts.stallMs', timeouts.stallMs, 30_000, 1),
+      totalMs: numberIn('timeouts.totalMs', timeouts.totalMs, 600_000, 1),
+    }),
+    probes,
+    health: Object.freeze({
+      ejectAfterFailures: integerIn('health.ejectAfterFailures', health.ejectAfterFailures, 3, 1),
+      ejectErrorRate: numberIn('health.ejectErrorRate', health.ejectErrorRate, 0.5, 0, 1),
+      minSamples: integerIn('health.minSamples', health.minSamples, 10, 1),
+      cooldownMs: numberIn('health.cooldownMs', health.cooldownMs, 5_000, 0),
+      maxCooldownMs: numberIn('health.maxCooldownMs', health.maxCooldownMs, 120_000, 0),
+    }),
+    estimate: Object.freeze({
+      charsPerToken: numberIn('estimate.charsPerToken', estimate.charsPerToken, 4, 0.5, 64),
+      contextMargin: numberIn('estimate.contextMargin', estimate.contextMargin, 0.1, 0, 1),
+      defaultOutputTokens: integerIn(
+        'estimate.defaultOutputTokens',
+        estimate.defaultOutputTokens,
+        256,
+        1,
+      ),
+      imageTokens: integerIn('estimate.imageTokens', estimate.imageTokens, 800, 0),
+    }),
+    priors: Object.freeze({
+      ttftMs: numberIn('priors.ttftMs', priors.ttftMs, 300, 0),
+      timePerOutputTokenMs: numberIn(
+        'priors.timePerOutputTokenMs',
+        priors.timePerOutputTokenMs,
+        20,
+        0,
+      ),
+      rttMs: numberIn('priors.rttMs', priors.rttMs, 50, 0),
+    }),
+    hedge,
+    fetch: optionalFunction<FetchLike>('fetch', raw.fetch, globalFetch),
+    now: optionalFunction('now', raw.now, () => performance.now()),
+    random: optionalFunction('random', raw.random, Math.random),
+  };
+  return Object.freeze(config);
+}
+
+/** Validates `hedge` options (router-wide or per call). */
+export function resolveHedge(field: string, value: unknown): ResolvedHedge {
+  if (value === true) return { delayMs: undefined, maxExtraLoad: 0.05 };
+  if (!isObject(value)) fail(field, 'a boolean or an object', value);
+  noUnknownKeys(field, value, ['delayMs', 'maxExtraLoad']);
+  return Object.freeze({
+    delayMs:
+      value.delayMs === undefined ? undefined : numberIn(`${field}.delayMs`, value.delayMs, 0, 0),
+    maxExtraLoad: numberIn(`${field}.maxExtraLoad`, value.maxExtraLoad, 0.05, 0, 1),
+  });
+}
+
+function integerIn(field: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    fail(field, `an integer ≥ ${min}`, value);
+  }
+  return value;
+}
+
+function resolveEndpoint(
+  value: unknown,
+  index: number,
+  tiers: readonly string[],
+  ids: Set<string>,
+): ResolvedEndpoint {
+  const at = `endpoints[${index}]`;
+  if (!isObject(value)) fail(at, 'an object', value);
+  noUnknownKeys(at, value, endpointKeys);
+
+  const id = requiredString(`${at}.id`, value.id);
+  if (ids.has(id)) {
+    throw new ConfigError(`${at}.id`, `Expected \`${at}.id\` to be unique, got "${id}" twice`);
+  }
+  ids.add(id);
+
+  const tier = requiredString(`${at}.tier`, value.tier);
+  // `model: 'origin'` must mean one thing: an id may equal its own tier's name, not another's.
+  if (id !== tier && tiers.includes(id)) {
+    throw new ConfigError(
+      `${at}.id`,
+      `Expected \`${at}.id\` to differ from the other tiers' names, got "${id}" (a tier)`,
+    );
+  }
+  const tierIndex = tiers.indexOf(tier);
+  if (tierIndex < 0) {
+    throw new ConfigError(
+      `${at}.tier`,
+      `Expected \`${at}.tier\` to be one of the tiers (${tiers.map((t) => `"${t}"`).join(', ')}), got "${tier}"`,
+    );
+  }
+
+  const baseURLRaw = requiredString(`${at}.baseURL`, value.baseURL);
+  let url: URL;
+  try {
+    url = new URL(baseURLRaw);
+  } catch {
+    fail(`${at}.baseURL`, 'an absolute http(s) URL', baseURLRaw);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    fail(`${at}.baseURL`, 'an absolute http(s) URL', baseURLRaw);
+  }
+  const baseURL = baseURLRaw.replace(/\/+$/, '');
+
+  const apiKey = optionalString(`${at}.apiKey`, value.apiKey);
+  const model = requiredString(`${at}.model`, value.model);
+  const contextWindow = positiveInteger(`${at}.contextWindow`, value.contextWindow);
+  const maxConcurrency =
+    value.maxConcurrency === undefined
+      ? Number.POSITIVE_INFINITY
+      : positiveInteger(`${at}.maxConcurrency`, value.maxConcurrency);
+
+  let price: Price = { inputPerMTok: 0, outputPerMTok: 0 };
+  if (value.price !== undefined) {
+    const p = optionalObject(`${at}.price`, value.price);
+    noUnknownKeys(`${at}.price`, p, ['inputPerMTok', 'outputPerMTok']);
+    price = {
+      inputPerMTok: numberIn(`${at}.price.inputPerMTok`, p.inputPerMTok, 0, 0),
+      outputPerMTok: numberIn(`${at}.price.outputPerMTok`, p.outputPerMTok, 0, 0),
+    };
+  }
+
+  const caps = optionalObject(`${at}.capabilities`, value.capabilities);
+  noUnknownKeys(`${at}.capabilities`, caps, ['tools', 'jsonSchema', 'vision']);
+  const capabilities = {
+    tools: optionalBoolean(`${at}.capabilities.tools`, caps.tools),
+    jsonSchema: optionalBoolean(`${at}.capabilities.jsonSchema`, caps.jsonSchema),
+    vision: optionalBoolean(`${at}.capabilities.vision`, caps.vision),
+  };
+
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const extra = optionalObject(`${at}.headers`, value.headers);
+  for (const [name, v] of Object.entries(extra)) {
+    if (typeof v !== 'string') fail(`${at}.headers.${name}`, 'a string', v);
+    headers[name.toLowerCase()] = v;
+  }
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+
+  return Object.freeze({
+    id,
+    tier,
+    tierIndex,
+    index,
+    baseURL,
+    chatURL: `${baseURL}/chat/completions`,
+    modelsURL: `${baseURL}/models`,
+    model,
+    contextWindow,
+    maxConcurrency,
+    price: Object.freeze(price),
+    capabilities: Object.freeze(capabilities),
+    headers: Object.freeze(headers),
+  });
+}
+
+function optionalBoolean(field: string, value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') fail(field, 'a boolean', value);
+  return value;
+}

@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParams,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+} from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import {
+  type FetchLike,
+  type ResolvedConfig,
+  type RouterOptions,
+  resolveConfig,
+} from './config.js';
+import {
+  type Call,
+  type CallResult,
+  type Engine,
+  emitRequestError,
+  emitRestore,
+  execute,
+} from './dispatch/execute.js';
+import type { RouterStream } from './dispatch/router-stream.js';
+import { Slots } from './dispatch/slots.js';
+import {
+  AbortError,
+  InvalidRequestError,
+  RouterClosedError,
+  TieredError,
+  TimeoutError,
+} from './errors.js';
+import { estimateRequest } from './estimate/estimate-request.js';
+import type { RouterEventName, RouterEvents } from './events.js';
+import { createFetchAdapter } from './fetch-adapter.js';
+import { linkAbort } from './internal/abort.js';
+import type { Pin } from './policy/filter.js';
+import { EndpointSignals } from './signals/endpoint-signals.js';
+import { Probes } from './signals/probes.js';
+import { RetryBudget } from './signals/retry-budget.js';
+import { buildStats, type RouterStats, Totals } from './stats.js';
+
+/** Routing hints for one call. */
+export interface RouteHints {
+  /** Pin to a tier. */
+  readonly tier?: string | undefined;
+  /** Pin to an endpoint id. */
+  readonly endpoint?: string | undefined;
+  /** Slot priority under contention: `'interactive'` (10) before `'background'` (-10); higher first. @default 0 */
+  readonly priority?: 'interactive' | 'background' | number | undefined;
+  /** Time budget for this call in ms: tiers predicted slower are skipped. */
+  readonly deadlineMs?: number | undefined;
+}
+
+/** Per-call options: `openai`'s request options the router honours, plus `route`. */
+export interface CallOptions {
+  /** Aborts the call at any stage: queued, in an attempt, in a backoff, mid-stream. */
+  readonly signal?: AbortSignal | undefined | null;
+  /** Total timeout of the call in ms. @default `timeouts.totalMs` */
+  readonly timeout?: number | undefined;
+  /** Extra headers for the upstream request (never credentials: those are the endpoint's). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly route?: RouteHints | undefined;
+}
+
+type OptionalModel<T extends { model: unknown }> = Omit<T, 'model'> & {
+  /** `'auto'` or omitted (routed), a tier, an endpoint id, or an endpoint's model name. */
+  model?: string | undefined;
+};
+
+/** `openai`'s chat completion body, with `model` optional. */
+export type RouterChatParams = OptionalModel<ChatCompletionCreateParams>;
+export type RouterChatParamsNonStreaming = OptionalModel<ChatCompletionCreateParamsNonStreaming>;
+export type RouterChatParamsStreaming = OptionalModel<ChatCompletionCreateParamsStreaming>;
+
+/** The `chat.completions.create` shape shared by the router and sessions. (contract) */
+export interface ChatCompletions {
+  create(body: RouterChatParamsNonStreaming, options?: CallOptions): Promise<ChatCompletion>;
+  create(body: RouterChatParamsStreaming, options?: CallOptions): Promise<RouterStream>;
+  create(body: RouterChatParams, options?: CallOptions): Promise<ChatCompletion | RouterStream>;
+}
+
+/** The router. (contract) */
+export interface Router {
+  /** Drop-in for `openai`'s `client.chat.completions`. */
+  readonly chat: { readonly completions: ChatCompletions };
+  /** A `fetch` that routes OpenAI-compatible requests; give it to any OpenAI client. */
+  readonly fetch: FetchLike;
+  on<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
+  off<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
+  once<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
+  /** A snapshot of per-endpoint signals and counters and the totals. */
+  stats(): RouterStats;
+  /**
+   * Stops probes and timers, refuses new calls (`RouterClosedError`) and waits for calls in flight
+   * to finish; if `signal` aborts first, aborts them. Afterwards the process can exit by itself.
+   */
+  close(options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+const TOTAL_TIMEOUT = Symbol('total timeout');
+const CLOSING = Symbol('router closing');
+
+const PRIORITIES = { interactive: 10, background: -10 } as const;
+
+/** Internal extension points for sessions and the fetch adapter. */
+export interface CallExtras {
+  readonly sessionId?: string | undefined;
+  readonly affinity?: string | undefined;
+  readonly deadlineAt?: number | undefined;
+}
+
+class TieredRouter implements Router, Engine {
+  readonly config: ResolvedConfig;
+  readonly signals: readonly EndpointSignals[];
+  readonly budgets: readonly RetryBudget[];
+  readonly slots: Slots;
+  typicalOutputTokens: number;
+
+  readonly chat: { readonly completions: ChatCompletions };
+  readonly fetch: FetchLike;
+
+  readonly #events = new EventEmitter<RouterEvents>();
+  readonly #totals: Totals;
+  readonly #probes: Probes;
+  readonly #pins = new Map<string, Pin | undefined>();
+  readonly #inFlight = new Set<AbortController>();
+  readonly #idPrefix = randomUUID().slice(0, 8);
+  readonly #originPrice;
+  #nextId = 0;
+  #closed = false;
+  #drained: (() => void) | undefined;
+
+  constructor(options: RouterOptions) {
+    const config = resolveConfig(options);
+    this.config = config;
+    this.signals = config.endpoints.map((e) => new EndpointSignals(e, config));
+    const r = config.retry;
+    this.budgets = config.tiers.map(
+      () => new RetryBudget(r.budgetRatio, r.budgetMinPerSec, r.budgetWindowMs),
+    );
+    this.slots = new Slots(config.maxConcurrency);
+    this.typicalOutputTokens = config.estimate.defaultOutputTokens;
+    this.#totals = new Totals(config);
+    const originTier = config.tiers[config.tiers.length - 1];
+    this.#originPrice = (config.endpoints.find((e) => e.tier === originTier) ?? config.endpoints[0])
+      ?.price ?? {
+      inputPerMTok: 0,
+      outputPerMTok: 0,
+    };
+
+    // body.model: 'auto', a tier, an endpoint id, or a model name some endpoints declare.
+    this.#pins.set('auto', undefined);
+    for (const e of config.endpoints) this.#pins.set(e.model, { kind: 'model', model: e.model });
+    for (const e of config.endpoints) this.#pins.set(e.id, { kind: 'endpoint', id: e.id });
+    for (const t of config.tiers) this.#pins.set(t, { kind: 'tier', tier: t });
+
+    const create = (body: RouterChatParams, options?: CallOptions) => this.create(body, options);
+    this.chat = { completions: { create } as ChatCompletions };
+    this.fetch = createFetchAdapter(this);
+
+    this.#probes = new Probes(this.signals, config, {
+      onProbe: (event) => this.emit('probe:end', () => event),
+      onTransition: (s, transition, reason) => {
+        if (transition === 'restore') emitRestore(this, s, undefined, 'probe');
+        else if (transition === 'eject') {
+          this.emit('endpoint:eject', () => ({
+            requestId: undefined,
+            timestamp: Date.now(),
+            endpointId: s.endpoint.id,
+            tier: s.endpoint.tier,
+            reason,
+            consecutiveFailures: s.health.consecutiveFailures,
+          }));
+        }
+      },
+    });
+    this.#probes.start();
+  }
+
+  on<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
+    this.#events.on(event, listener as never);
+    return this;
+  }
+
+  off<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
+    this.#events.off(event, listener as never);
+    return this;
+  }
+
+  once<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
+    this.#events.once(event, listener as never);
+    return this;
+  }
+
+  /** Builds the payload only when someone listens; a throwing listener never breaks a call. */
+  emit<K extends RouterEventName>(name: K, make: () => RouterEvents[K][0]): void {
+    if (this.#events.listenerCount(name) === 0) return;
+    const payload = make();
+    Object.freeze(payload);
+    try {
+      (this.#events.emit as (n: K, p: RouterEvents[K][0]) => boolean)(name, payload);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  recordServed(s: EndpointSignals, usage: CompletionUsage | undefined, costUsd: number): void {
+    const t = this.#totals;
+    t.calls++;
+    t.byTier[s.endpoint.tier] = (t.byTier[s.endpoint.tier] ?? 0) + 1;
+    t.costUsd += costUsd;
+    if (usage) {
+      const p = this.#originPrice;
+      t.originOnlyCostUsd +=
+        (usage.prompt_tokens * p.inputPerMTok + usage.completion_tokens * p.outputPerMTok) / 1e6;
+    }
+  }
+
+  stats(): RouterStats {
+    return buildStats(this.signals, this.#totals);
+  }
+
+  async close(options?: { signal?: AbortSignal }): Promise<void> {
+    this.#closed = true;
+    this.#probes.stop();
+    if (this.#inFlight.size === 0) return;
+    const drained = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    const abortAll = () => {
+      for (const c of this.#inFlight) c.abort(CLOSING);
+    };
+    if (options?.signal?.aborted) abortAll();
+    else options?.signal?.addEventListener('abort', abortAll, { once: true });
+    await drained;
+    options?.signal?.removeEventListener('abort', abortAll);
+  }
+
+  /** Routes one call. Also the engine behind sessions and `router.fetch`. */
+  async create(
+    body: RouterChatParams,
+    options?: CallOptions,
+    extras?: CallExtras,
+  ): Promise<ChatCompletion | RouterStream> {
+    const result = await this.run(body, options, extras);
+    return result.kind === 'completion' ? result.completion : result.stream;
+  }
+
+  async run(
+    body: RouterChatParams,
+    options?: CallOptions,
+    extras?: CallExtras,
+  ): Promise<CallResult> {
+    if (this.#closed) throw new RouterClosedError();
+    const config = this.config;
+    const facts = estimateRequest(body);
+    const route = options?.route;
+    const pin = this.#resolvePin(facts.model, route);
+    const priority = resolvePriority(route?.priority);
+    const startedAt = config.now();
+    let deadlineAt = extras?.deadlineAt;
+    if (route?.deadlineMs !== undefined) {
+      if (typeof route.deadlineMs !== 'number' || !(route.deadlineMs > 0)) {
+        throw new InvalidRequestError(
+          `Failed to route the call: \`route.deadlineMs\` must be a positive number, got ${String(route.deadlineMs)}`,
+          'route.deadlineMs',
+        );
+      }
+      const at = startedAt + route.deadlineMs;
+      deadlineAt = deadlineAt === undefined ? at : Math.min(deadlineAt, at);
+    }
+    const totalMs = options?.timeout ?? config.timeouts.totalMs;
+    if (typeof totalMs !== 'number' || !(totalMs > 0)) {
+      throw new InvalidRequestError(
+        `Failed to route the call: \`timeout\` must be a positive number of ms, got ${String(totalMs)}`,
+        'timeout',
+      );
+    }
+
+    const requestId = `${this.#idPrefix}-${(this.#nextId++).toString(36)}`;
+    const controller = new AbortController();
+    const unlinkCaller = linkAbort(options?.signal ?? undefined, controller);
+    const timer = setTimeout(() => controller.abort(TOTAL_TIMEOUT), totalMs);
+    timer.unref?.();
+    this.#inFlight.add(controller);
+    this.#totals.inFlight++;
+    let finished = false;
+    const abortError = (): TieredError | undefined => {
+      const signal = controller.signal;
+      if (!signal.aborted) return undefined;
+      if (signal.reason === TOTAL_TIMEOUT) {
+        return new TimeoutError(
+          `Failed to complete the call within its total timeout of ${totalMs}ms`,
+          totalMs,
+          [],
+        );
+      }
+      if (signal.reason === CLOSING) return new AbortError('Call aborted: the router is closing');
+      return new AbortError('Call aborted by the caller', signal.reason);
+    };
+    const call: Call = {
+      requestId,
+      facts,
+      pin,
+      priority,
+      deadlineAt,
+      affinity: extras?.affinity,
+      callerHeaders: options?.headers,
+      signal: controller.signal,
+      abortError,
+      startedAt,
+      finish: () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        unlinkCaller();
+        this.#inFlight.delete(controller);
+        this.#totals.inFlight--;
+        if (this.#inFlight.size === 0) this.#drained?.();
+      },
+    };
+    this.emit('request:start', () => ({
+      requestId,
+      timestamp: Date.now(),
+      model: facts.model,
+      stream: facts.stream,
+      sessionId: extras?.sessionId,
+    }));
+    try {
+      return await execute(this, call);
+    } catch (error) {
+      call.finish();
+      this.#totals.failed++;
+      const typed = TieredError.isInstance(error) ? error : new AbortError(String(error), error);
+      emitRequestError(this, call, typed, 0);
+      throw typed;
+    }
+  }
+
+  #resolvePin(model: string | undefined, route: RouteHints | undefined): Pin | undefined {
+    if (route?.endpoint !== undefined) {
+      if (!this.config.endpoints.some((e) => e.id === route.endpoint)) {
+        throw new InvalidRequestError(
+          `Failed to route the call: unknown endpoint "${route.endpoint}" in \`route.endpoint\`; endpoints are ${this.config.endpoints.map((e) => `"${e.id}"`).join(', ')}`,
+          'route.endpoint',
+        );
+      }
+      return { kind: 'endpoint', id: route.endpoint };
+    }
+    if (route?.tier !== undefined) {
+      if (!this.config.tiers.includes(route.tier)) {
+        throw new InvalidRequestError(
+          `Failed to route the call: unknown tier "${route.tier}" in \`route.tier\`; tiers are ${this.config.tiers.map((t) => `"${t}"`).join(', ')}`,
+          'route.tier',
+        );
+      }
+      return { kind: 'tier', tier: route.tier };
+    }
+    if (model === undefined) return undefined;
+    if (this.#pins.has(model)) return this.#pins.get(model);
+    throw new InvalidRequestError(
+      `Failed to route the call: unknown model "${model}". Use "auto", a tier (${this.config.tiers.join(', ')}), an endpoint id (${this.config.endpoints.map((e) => e.id).join(', ')}) or an endpoint model (${[...new Set(this.config.endpoints.map((e) => e.model))].join(', ')})`,
+      'model',
+    );
+  }
+}
+
+function resolvePriority(priority: RouteHints['priority']): number {
+  if (priority === undefined) return 0;
+  if (typeof priority === 'number' && Number.isFinite(priority)) return priority;
+  if (priority === 'interactive' || priority === 'background') return PRIORITIES[priority];
+  throw new InvalidRequestError(
+    `Failed to route the call: \`route.priority\` must be 'interactive', 'background' or a number, got ${JSON.stringify(priority)}`,
+    'route.priority',
+  );
+}
+
+/** The router internals the fetch adapter and sessions use. */
+export type RouterInternals = Pick<TieredRouter, 'run' | 'config'>;
+
+/**
+ * Creates a router over edge and origin endpoints. Validates every option up front and throws a
+ * `ConfigError` naming the field.
+ *
+ * @example
+ * const router = createRouter({
+ *   endpoints: [
+ *     { id: 'edge-1', tier: 'edge', baseURL: 'http://10.0.0.5:8000/v1', model: 'qwen2.5-7b', contextWindow: 8192, maxConcurrency: 8 },
+ *     { id: 'origin', tier: 'origin', baseURL: 'https://api.openai.com/v1', apiKey: process.env.OPENAI_API_KEY, model: 'gpt-4.1', contextWindow: 1_000_000 },
+ *   ],
+ * });
+ * const completion = await router.chat.completions.create({ messages: [{ role: 'user', content: 'Hi' }] });
+ */
+export function createRouter(options: RouterOptions): Router {
+  return new TieredRouter(options);
+}

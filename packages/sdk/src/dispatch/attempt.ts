@@ -1,0 +1,254 @@
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { FetchLike, ResolvedEndpoint } from '../config.js';
+import { FIRST_TOKEN_TIMEOUT, HEDGE_LOST, linkAbort } from '../internal/abort.js';
+import { AttemptFailure } from './attempt-failure.js';
+import { failureFromResponse } from './classify-response.js';
+import { readSseData } from './sse.js';
+
+/** One attempt: one endpoint, one HTTP exchange. */
+export interface AttemptSpec {
+  readonly endpoint: ResolvedEndpoint;
+  /** The request JSON for this endpoint. */
+  readonly body: string;
+  readonly stream: boolean;
+  /** Complete request headers: the endpoint's own plus the caller's safe ones. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Aborts the attempt: the call's signal, or a hedge lane's. */
+  readonly signal: AbortSignal;
+  readonly fetch: FetchLike;
+  /** No response (non-stream) or no first token (stream) by then: the attempt fails over. */
+  readonly firstTokenTimeoutMs: number;
+  readonly maxRetryAfterMs: number;
+  readonly now: () => number;
+}
+
+/** A parsed SSE event of a stream: the raw data (for `router.fetch`) and the chunk. */
+export interface StreamItem {
+  readonly data: string;
+  readonly chunk: ChatCompletionChunk;
+}
+
+export type AttemptResult =
+  | {
+      readonly kind: 'completion';
+      readonly completion: ChatCompletion;
+      /** The body as received, passed through unchanged by `router.fetch`. */
+      readonly text: string;
+    }
+  | {
+      readonly kind: 'stream';
+      /** Chunks up to and including the first content token. */
+      readonly head: readonly StreamItem[];
+      /** The stream ended (`[DONE]`) within the head. */
+      readonly ended: boolean;
+      readonly rest: AsyncGenerator<string, void, undefined>;
+      /** Aborts the upstream request. */
+      readonly controller: AbortController;
+      /** Detaches from the parent signal; call once the stream is over. */
+      readonly unlink: () => void;
+      readonly ttftMs: number;
+    };
+
+/**
+ * Sends one request to one endpoint and waits for its answer: the whole completion, or for a
+ * stream the first content token — until then, any failure is an `AttemptFailure` the dispatcher
+ * can fail over from, invisible to the caller. Network, first-token timeout and upstream errors are
+ * all classified here.
+ */
+export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
+  const { endpoint } = spec;
+  const controller = new AbortController();
+  const unlink = linkAbort(spec.signal, controller);
+  const timer = setTimeout(() => controller.abort(FIRST_TOKEN_TIMEOUT), spec.firstTokenTimeoutMs);
+  timer.unref?.();
+  const started = spec.now();
+  let keepOpen = false;
+  try {
+    let res: Response;
+    try {
+      res = await spec.fetch(endpoint.chatURL, {
+        method: 'POST',
+        headers: spec.headers,
+        body: spec.body,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      throw networkFailure(error, controller.signal, spec);
+    }
+    if (!res.ok) {
+      throw await failureFromResponse(res, endpoint.id, spec.maxRetryAfterMs).catch((error) => {
+        throw networkFailure(error, controller.signal, spec);
+      });
+    }
+    const contentType = res.headers.get('content-type') ?? '';
+
+    if (!spec.stream) {
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (error) {
+        throw networkFailure(error, controller.signal, spec);
+      }
+      return {
+        kind: 'completion',
+        completion: parseCompletion(text, contentType, endpoint.id),
+        text,
+      };
+    }
+
+    if (!contentType.includes('text/event-stream') || !res.body) {
+      await res.body?.cancel().catch(() => {});
+      throw new AttemptFailure(
+        'bad_response',
+        `Endpoint ${endpoint.id} answered a stream request with \`${contentType || 'no content type'}\`, not text/event-stream`,
+        { status: res.status },
+      );
+    }
+    const rest = readSseData(res.body);
+    const head: StreamItem[] = [];
+    while (true) {
+      let next: IteratorResult<string, void>;
+      try {
+        next = await rest.next();
+      } catch (error) {
+        throw networkFailure(error, controller.signal, spec);
+      }
+      if (next.done) {
+        throw new AttemptFailure(
+          'connection',
+          `Endpoint ${endpoint.id} ended the stream before the first token, without [DONE]`,
+        );
+      }
+      const data = next.value;
+      if (data === '[DONE]') {
+        keepOpen = true;
+        return {
+          kind: 'stream',
+          head,
+          ended: true,
+          rest,
+          controller,
+          unlink,
+          ttftMs: spec.now() - started,
+        };
+      }
+      const chunk = parseChunk(data, endpoint.id);
+      head.push({ data, chunk });
+      if (isFirstToken(chunk)) {
+        keepOpen = true;
+        return {
+          kind: 'stream',
+          head,
+          ended: false,
+          rest,
+          controller,
+          unlink,
+          ttftMs: spec.now() - started,
+        };
+      }
+    }
+  } catch (error) {
+    controller.abort();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    if (!keepOpen) unlink();
+  }
+}
+
+/** Parses one SSE data payload; an error event or garbage is a failure of this attempt. */
+export function parseChunk(data: string, endpointId: string): ChatCompletionChunk {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (cause) {
+    throw new AttemptFailure(
+      'bad_response',
+      `Endpoint ${endpointId} sent a malformed stream chunk`,
+      { cause },
+    );
+  }
+  const error = (value as { error?: { message?: unknown } } | null)?.error;
+  if (error) {
+    const message = typeof error.message === 'string' ? `: ${error.message.slice(0, 300)}` : '';
+    throw new AttemptFailure(
+      'server',
+      `Endpoint ${endpointId} sent an error event mid-stream${message}`,
+    );
+  }
+  if (!Array.isArray((value as { choices?: unknown } | null)?.choices)) {
+    throw new AttemptFailure(
+      'bad_response',
+      `Endpoint ${endpointId} sent a stream chunk without \`choices\``,
+    );
+  }
+  return value as ChatCompletionChunk;
+}
+
+/** The first chunk the caller would see as output: text, a tool call, a refusal, or the end. */
+function isFirstToken(chunk: ChatCompletionChunk): boolean {
+  const choice = chunk.choices[0];
+  if (!choice) return false;
+  const delta = choice.delta;
+  return (
+    (typeof delta?.content === 'string' && delta.content.length > 0) ||
+    (Array.isArray(delta?.tool_calls) && delta.tool_calls.length > 0) ||
+    (typeof delta?.refusal === 'string' && delta.refusal.length > 0) ||
+    choice.finish_reason != null
+  );
+}
+
+function parseCompletion(text: string, contentType: string, endpointId: string): ChatCompletion {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    const what = contentType.includes('json')
+      ? 'invalid JSON'
+      : `\`${contentType || 'no content type'}\``;
+    throw new AttemptFailure(
+      'bad_response',
+      `Endpoint ${endpointId} answered 200 with ${what}, not a completion`,
+      {
+        cause,
+      },
+    );
+  }
+  const o = value as { error?: { message?: unknown }; choices?: unknown } | null;
+  if (o?.error) {
+    const message = typeof o.error.message === 'string' ? `: ${o.error.message.slice(0, 300)}` : '';
+    throw new AttemptFailure(
+      'server',
+      `Endpoint ${endpointId} answered 200 with an error body${message}`,
+    );
+  }
+  if (!Array.isArray(o?.choices)) {
+    throw new AttemptFailure(
+      'bad_response',
+      `Endpoint ${endpointId} answered 200 without \`choices\``,
+    );
+  }
+  return value as ChatCompletion;
+}
+
+function networkFailure(error: unknown, signal: AbortSignal, spec: AttemptSpec): AttemptFailure {
+  if (error instanceof AttemptFailure) return error;
+  const id = spec.endpoint.id;
+  if (signal.aborted) {
+    if (signal.reason === FIRST_TOKEN_TIMEOUT) {
+      const what = spec.stream ? 'first token' : 'response';
+      return new AttemptFailure(
+        'timeout',
+        `Endpoint ${id} sent no ${what} within ${Math.round(spec.firstTokenTimeoutMs)}ms`,
+      );
+    }
+    if (signal.reason === HEDGE_LOST)
+      return new AttemptFailure('aborted', `Attempt on ${id} lost the hedge race`);
+    return new AttemptFailure('aborted', `Attempt on ${id} aborted`, { cause: signal.reason });
+  }
+  const cause = (error as { cause?: { code?: unknown } })?.cause;
+  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+  return new AttemptFailure('connection', `Failed to reach endpoint ${id}${code}`, {
+    cause: error,
+  });
+}

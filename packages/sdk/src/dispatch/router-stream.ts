@@ -1,0 +1,236 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { StreamInterruptedError, type TieredError } from '../errors.js';
+import { STALL_TIMEOUT } from '../internal/abort.js';
+import { parseChunk, type StreamItem } from './attempt.js';
+import { AttemptFailure } from './attempt-failure.js';
+
+/** How a stream ended, for the router's bookkeeping. */
+export type StreamOutcome =
+  | {
+      readonly ok: true;
+      readonly usage: CompletionUsage | undefined;
+      readonly lastChunkAt: number;
+      readonly contentChunks: number;
+    }
+  | { readonly ok: false; readonly error: TieredError; readonly cancelled: boolean };
+
+export interface RouterStreamSpec {
+  readonly requestId: string;
+  readonly endpointId: string;
+  readonly tier: string;
+  readonly head: readonly StreamItem[];
+  readonly ended: boolean;
+  readonly rest: AsyncGenerator<string, void, undefined>;
+  readonly controller: AbortController;
+  /** Pass the usage-only final chunk to the caller (they asked for `include_usage`). */
+  readonly streamUsage: boolean;
+  readonly stallMs: number;
+  readonly now: () => number;
+  /** The caller's abort or total timeout, as the error to throw; `undefined` if not aborted. */
+  readonly abortError: () => TieredError | undefined;
+  /** Called exactly once when the stream is over, however it ended. */
+  readonly onSettle: (outcome: StreamOutcome) => void;
+}
+
+/**
+ * The stream `create({ stream: true })` resolves to, once the first content token arrived (before
+ * it, failover is invisible). Iterate it once with `for await`. A stall, a cut connection, a garbled
+ * chunk or an end without `[DONE]` makes the iterator throw a `StreamInterruptedError`: a broken
+ * stream never ends as if it were complete. `break` (or `controller.abort()`) aborts upstream.
+ */
+export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
+  /** Aborts the upstream request. */
+  readonly controller: AbortController;
+  readonly requestId: string;
+  /** The endpoint serving this stream. */
+  readonly endpointId: string;
+  readonly tier: string;
+
+  readonly #spec: RouterStreamSpec;
+  #headIndex = 0;
+  #ended: boolean;
+  #settled = false;
+  #usage: CompletionUsage | undefined;
+  #contentChunks = 0;
+  #lastChunkAt: number;
+  #waitingSince: number | undefined;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #iterating = false;
+
+  constructor(spec: RouterStreamSpec) {
+    this.#spec = spec;
+    this.controller = spec.controller;
+    this.requestId = spec.requestId;
+    this.endpointId = spec.endpointId;
+    this.tier = spec.tier;
+    this.#ended = spec.ended;
+    this.#lastChunkAt = spec.now();
+    for (const item of spec.head) this.#note(item.chunk);
+    if (this.#ended)
+      this.#settle({
+        ok: true,
+        usage: this.#usage,
+        lastChunkAt: this.#lastChunkAt,
+        contentChunks: this.#contentChunks,
+      });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
+    if (this.#iterating) throw new TypeError('A RouterStream can be iterated only once');
+    this.#iterating = true;
+    return {
+      next: async () => {
+        const item = await this.nextItem();
+        return item ? { done: false, value: item.chunk } : { done: true, value: undefined };
+      },
+      return: async () => {
+        this.cancel();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /**
+   * The next chunk with its raw SSE data, or `undefined` at the clean end. Used by `router.fetch`
+   * to pass chunks through without re-serializing them.
+   */
+  async nextItem(): Promise<StreamItem | undefined> {
+    const spec = this.#spec;
+    while (true) {
+      const head = spec.head[this.#headIndex];
+      if (head) {
+        this.#headIndex++;
+        if (!this.#wanted(head.chunk)) continue;
+        return head;
+      }
+      if (this.#ended || this.#settled) return undefined;
+
+      let next: IteratorResult<string, void>;
+      this.#waitingSince = spec.now();
+      this.#armWatchdog();
+      try {
+        next = await spec.rest.next();
+      } catch (cause) {
+        throw this.#fail(this.#interruption(cause));
+      } finally {
+        this.#waitingSince = undefined;
+      }
+      if (next.done) {
+        throw this.#fail(
+          this.#interrupted('incomplete', `Stream from ${spec.endpointId} ended without [DONE]`),
+        );
+      }
+      if (next.value === '[DONE]') {
+        this.#ended = true;
+        this.#settle({
+          ok: true,
+          usage: this.#usage,
+          lastChunkAt: this.#lastChunkAt,
+          contentChunks: this.#contentChunks,
+        });
+        return undefined;
+      }
+      let chunk: ChatCompletionChunk;
+      try {
+        chunk = parseChunk(next.value, spec.endpointId);
+      } catch (cause) {
+        const reason =
+          cause instanceof AttemptFailure && cause.failure === 'server'
+            ? 'upstream_error'
+            : 'malformed';
+        throw this.#fail(this.#interrupted(reason, (cause as Error).message, cause));
+      }
+      this.#lastChunkAt = spec.now();
+      this.#note(chunk);
+      if (!this.#wanted(chunk)) continue;
+      return { data: next.value, chunk };
+    }
+  }
+
+  /** Stops reading and aborts upstream (what `break` in `for await` does). */
+  cancel(): void {
+    if (this.#settled) return;
+    this.controller.abort();
+    this.#spec.rest.return(undefined).catch(() => {});
+    this.#settle({
+      ok: false,
+      error: this.#interrupted('disconnect', 'Stream cancelled by the caller'),
+      cancelled: true,
+    });
+  }
+
+  #note(chunk: ChatCompletionChunk): void {
+    if (chunk.usage) this.#usage = chunk.usage;
+    if (chunk.choices.length > 0) this.#contentChunks++;
+  }
+
+  // The usage-only chunk goes to callers that asked for it; the router asked on its own behalf.
+  #wanted(chunk: ChatCompletionChunk): boolean {
+    return this.#spec.streamUsage || chunk.choices.length > 0;
+  }
+
+  #interruption(cause: unknown): TieredError {
+    const aborted = this.#spec.abortError();
+    if (aborted) return aborted;
+    if (this.controller.signal.reason === STALL_TIMEOUT) {
+      return this.#interrupted(
+        'stall',
+        `Stream from ${this.#spec.endpointId} stalled for ${this.#spec.stallMs}ms`,
+        cause,
+      );
+    }
+    return this.#interrupted(
+      'disconnect',
+      `Stream from ${this.#spec.endpointId} was cut mid-way`,
+      cause,
+    );
+  }
+
+  #interrupted(
+    reason: StreamInterruptedError['reason'],
+    message: string,
+    cause?: unknown,
+  ): StreamInterruptedError {
+    return new StreamInterruptedError(`${message} after ${this.#contentChunks} chunks`, {
+      endpointId: this.#spec.endpointId,
+      reason,
+      chunksReceived: this.#contentChunks,
+      cause,
+    });
+  }
+
+  #fail(error: TieredError): TieredError {
+    this.controller.abort();
+    this.#settle({ ok: false, error, cancelled: false });
+    return error;
+  }
+
+  #settle(outcome: StreamOutcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#spec.onSettle(outcome);
+  }
+
+  // One timer for the whole stream, re-armed lazily: a timer per chunk would cost more than the
+  // chunk. It fires only while we wait on upstream, not while the caller is slow to read.
+  #armWatchdog(): void {
+    if (this.#watchdog) return;
+    const check = () => {
+      this.#watchdog = undefined;
+      if (this.#settled) return;
+      const since = this.#waitingSince;
+      if (since === undefined) return;
+      const waited = this.#spec.now() - since;
+      if (waited >= this.#spec.stallMs) {
+        this.controller.abort(STALL_TIMEOUT);
+        return;
+      }
+      this.#watchdog = setTimeout(check, this.#spec.stallMs - waited);
+      this.#watchdog.unref?.();
+    };
+    this.#watchdog = setTimeout(check, this.#spec.stallMs);
+    this.#watchdog.unref?.();
+  }
+}

@@ -1,0 +1,75 @@
+import PQueue from 'p-queue';
+import type { EndpointSignals } from '../signals/endpoint-signals.js';
+
+/** Releases a slot; safe to call more than once. */
+export type Release = () => void;
+
+/**
+ * Concurrency slots: one p-queue per endpoint (its `maxConcurrency`, priorities, abort while
+ * queued) and one global queue (`maxConcurrency` of the router). A slot is held for the whole
+ * attempt — for a stream, until the stream ends. Endpoints without a limit skip the queue.
+ */
+export class Slots {
+  readonly #queues = new Map<EndpointSignals, PQueue>();
+  readonly #global: PQueue | undefined;
+
+  constructor(globalLimit: number) {
+    this.#global = Number.isFinite(globalLimit)
+      ? new PQueue({ concurrency: globalLimit })
+      : undefined;
+  }
+
+  /** Waits for a slot on the endpoint (and a global one); rejects if `signal` aborts first. */
+  async acquire(s: EndpointSignals, signal: AbortSignal, priority: number): Promise<Release> {
+    const limit = s.endpoint.maxConcurrency;
+    let releaseEndpoint: Release | undefined;
+    if (Number.isFinite(limit)) {
+      let queue = this.#queues.get(s);
+      if (!queue) {
+        queue = new PQueue({ concurrency: limit });
+        this.#queues.set(s, queue);
+      }
+      s.queued++;
+      try {
+        releaseEndpoint = await take(queue, signal, priority);
+      } finally {
+        s.queued--;
+      }
+    }
+    let releaseGlobal: Release | undefined;
+    if (this.#global) {
+      try {
+        releaseGlobal = await take(this.#global, signal, priority);
+      } catch (error) {
+        releaseEndpoint?.();
+        throw error;
+      }
+    }
+    s.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      s.inFlight--;
+      releaseGlobal?.();
+      releaseEndpoint?.();
+    };
+  }
+
+  /** Calls waiting for a slot anywhere. */
+  get queued(): number {
+    let n = this.#global?.size ?? 0;
+    for (const q of this.#queues.values()) n += q.size;
+    return n;
+  }
+}
+
+// A p-queue task that holds its slot until released.
+function take(queue: PQueue, signal: AbortSignal, priority: number): Promise<Release> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<Release>((resolve, reject) => {
+    queue
+      .add(() => new Promise<void>((done) => resolve(() => done())), { signal, priority })
+      .catch(reject);
+  });
+}

@@ -1,0 +1,134 @@
+import type { RouterChatParams } from '../create-router.js';
+import { InvalidRequestError } from '../errors.js';
+
+/** What a capability filter needs to know about a request. */
+export interface RequestNeeds {
+  readonly tools: boolean;
+  readonly jsonSchema: boolean;
+  readonly vision: boolean;
+}
+
+/** The facts the policy routes on, read from a request body once per call. */
+export interface RequestFacts {
+  /** Characters of the serialized request that count toward the prompt (images excluded). */
+  readonly promptChars: number;
+  /** Image content parts (counted at a fixed token cost each). */
+  readonly imageParts: number;
+  /** `max_completion_tokens` ?? `max_tokens`, if the call set one. */
+  readonly maxOutputTokens: number | undefined;
+  readonly needs: RequestNeeds;
+  /** `response_format` asked for JSON (json_object or json_schema). */
+  readonly wantsJson: boolean;
+  readonly stream: boolean;
+  /** The caller asked for a usage chunk at the end of the stream. */
+  readonly streamUsage: boolean;
+  /** The `model` field as given (`undefined`, `'auto'`, a tier, an endpoint id or a model). */
+  readonly model: string | undefined;
+  /**
+   * The request JSON without `model`, as `{...}`; each attempt splices its endpoint's model in
+   * front, so the body is serialized once per call, not once per attempt.
+   */
+  readonly bodyTail: string;
+}
+
+/**
+ * Validates a chat completion body and reads its routing facts. No tokenizer: the prompt is
+ * measured in characters of the JSON the endpoint will receive (messages, tools, schema), which
+ * each endpoint's learned chars-per-token ratio turns into tokens.
+ */
+export function estimateRequest(body: RouterChatParams): RequestFacts {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError('Failed to route the call: the body must be an object');
+  }
+  const { messages, model, stream, max_tokens, max_completion_tokens } = body;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new InvalidRequestError(
+      'Failed to route the call: `messages` must be a non-empty array',
+      'messages',
+    );
+  }
+  if (model !== undefined && model !== null && typeof model !== 'string') {
+    throw new InvalidRequestError('Failed to route the call: `model` must be a string', 'model');
+  }
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
+    throw new InvalidRequestError('Failed to route the call: `stream` must be a boolean', 'stream');
+  }
+  const maxOutputTokens =
+    outputLimit(max_completion_tokens, 'max_completion_tokens') ??
+    outputLimit(max_tokens, 'max_tokens');
+
+  let imageParts = 0;
+  let imageChars = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as unknown;
+    if (
+      typeof message !== 'object' ||
+      message === null ||
+      typeof (message as { role?: unknown }).role !== 'string'
+    ) {
+      throw new InvalidRequestError(
+        `Failed to route the call: \`messages[${i}]\` must be an object with a string \`role\``,
+        `messages[${i}]`,
+      );
+    }
+    const content = (message as { content?: unknown }).content;
+    if (Array.isArray(content)) {
+      for (const part of content) {
+        if (part && typeof part === 'object' && part.type === 'image_url') {
+          imageParts++;
+          const url = part.image_url?.url;
+          if (typeof url === 'string') imageChars += url.length;
+        }
+      }
+    }
+  }
+
+  const wantsStream = stream === true;
+  const format = body.response_format?.type;
+  const streamUsage = wantsStream && body.stream_options?.include_usage === true;
+
+  // The tail: the body minus `model`; streams always ask for usage (cost, calibration), and the
+  // usage chunk is dropped again for callers that did not ask for it.
+  const { model: _model, ...rest } = body;
+  if (wantsStream && !streamUsage) {
+    (rest as Record<string, unknown>).stream_options = {
+      ...body.stream_options,
+      include_usage: true,
+    };
+  }
+  const bodyTail = JSON.stringify(rest);
+
+  return {
+    promptChars: Math.max(1, bodyTail.length - imageChars),
+    imageParts,
+    maxOutputTokens,
+    needs: {
+      tools: Array.isArray(body.tools) && body.tools.length > 0,
+      jsonSchema: format === 'json_schema',
+      vision: imageParts > 0,
+    },
+    wantsJson: format === 'json_schema' || format === 'json_object',
+    stream: wantsStream,
+    streamUsage,
+    model: model ?? undefined,
+    bodyTail,
+  };
+}
+
+/** The body an endpoint receives: the tail with its own model spliced in front. */
+export function bodyFor(bodyTail: string, model: string): string {
+  return bodyTail.length > 2
+    ? `{"model":${JSON.stringify(model)},${bodyTail.slice(1)}`
+    : `{"model":${JSON.stringify(model)}}`;
+}
+
+function outputLimit(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidRequestError(
+      `Failed to route the call: \`${field}\` must be a positive integer, got ${JSON.stringify(value)}`,
+      field,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,178 @@
+import type { FetchLike } from './config.js';
+import type { CallOptions, RouteHints, RouterInternals } from './create-router.js';
+import type { RouterStream } from './dispatch/router-stream.js';
+import { TieredError, UpstreamError } from './errors.js';
+
+const encoder = new TextEncoder();
+
+// HTTP status for each error code, so OpenAI-compatible clients raise their matching error class.
+const STATUS: Record<string, number> = {
+  invalid_request: 400,
+  no_endpoint: 400,
+  config_invalid: 400,
+  budget_exceeded: 402,
+  aborted: 499,
+  all_attempts_failed: 502,
+  bad_response: 502,
+  stream_interrupted: 502,
+  router_closed: 503,
+  timeout: 504,
+  deadline_exceeded: 504,
+};
+
+/**
+ * `router.fetch`: a `fetch` that routes OpenAI-compatible requests, for any client that takes a
+ * custom fetch (`openai`, Vercel AI SDK, LangChain). `POST …/chat/completions` is routed;
+ * `GET …/models` lists what `model` may name. Hints travel as `x-tiered-*` headers; responses carry
+ * `x-tiered-endpoint`, `x-tiered-tier` and `x-tiered-request-id`. No caller header is forwarded
+ * upstream — above all not its `Authorization`: each endpoint gets its own key only.
+ */
+export function createFetchAdapter(router: RouterInternals): FetchLike {
+  return async (input, init) => {
+    const request = input instanceof Request ? input : undefined;
+    const url = new URL(request ? request.url : input instanceof URL ? input.href : String(input));
+    const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+    const headers = new Headers(init?.headers ?? request?.headers);
+    const signal = init?.signal ?? request?.signal ?? undefined;
+
+    if (method === 'GET' && url.pathname.endsWith('/models')) return modelsResponse(router);
+    if (method !== 'POST' || !url.pathname.endsWith('/chat/completions')) {
+      return errorResponse(
+        404,
+        'not_found',
+        `Tiered routes POST /chat/completions and GET /models, not ${method} ${url.pathname}`,
+      );
+    }
+
+    let body: unknown;
+    try {
+      const text =
+        request && init?.body === undefined ? await request.text() : await bodyText(init?.body);
+      body = JSON.parse(text);
+    } catch {
+      return errorResponse(
+        400,
+        'invalid_request',
+        'Failed to route the call: the request body is not valid JSON',
+      );
+    }
+
+    const options: CallOptions = { signal, route: hintsFrom(headers) };
+    try {
+      const result = await router.run(body as never, options);
+      const responseHeaders = {
+        'x-tiered-endpoint': result.served.endpoint.id,
+        'x-tiered-tier': result.served.endpoint.tier,
+      };
+      if (result.kind === 'completion') {
+        return new Response(result.text, {
+          status: 200,
+          headers: {
+            'content-type': 'application/json',
+            ...responseHeaders,
+            'x-tiered-request-id': result.completion.id ?? '',
+          },
+        });
+      }
+      return new Response(sseBody(result.stream), {
+        status: 200,
+        headers: {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          ...responseHeaders,
+          'x-tiered-request-id': result.stream.requestId,
+        },
+      });
+    } catch (error) {
+      // An aborted fetch rejects, as fetch does.
+      if (signal?.aborted) throw signal.reason ?? error;
+      if (!TieredError.isInstance(error)) throw error;
+      const status = error instanceof UpstreamError ? error.status : (STATUS[error.code] ?? 500);
+      const param = (error as { param?: unknown }).param;
+      return errorResponse(
+        status,
+        error.code,
+        error.message,
+        typeof param === 'string' ? param : undefined,
+      );
+    }
+  };
+}
+
+function hintsFrom(headers: Headers): RouteHints | undefined {
+  const tier = headers.get('x-tiered-tier') ?? undefined;
+  const endpoint = headers.get('x-tiered-endpoint') ?? undefined;
+  const priorityRaw = headers.get('x-tiered-priority') ?? undefined;
+  const deadlineRaw = headers.get('x-tiered-deadline-ms') ?? undefined;
+  if (!tier && !endpoint && !priorityRaw && !deadlineRaw) return undefined;
+  const priority =
+    priorityRaw === undefined || priorityRaw === 'interactive' || priorityRaw === 'background'
+      ? priorityRaw
+      : Number(priorityRaw);
+  return {
+    tier,
+    endpoint,
+    priority,
+    deadlineMs: deadlineRaw === undefined ? undefined : Number(deadlineRaw),
+  };
+}
+
+async function bodyText(body: RequestInit['body'] | undefined): Promise<string> {
+  if (typeof body === 'string') return body;
+  if (body == null) return '';
+  return new Response(body).text();
+}
+
+// Chunks pass through as the endpoint sent them; a broken stream errors the body, so the client
+// sees a failure, never a clean end.
+function sseBody(stream: RouterStream): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const item = await stream.nextItem();
+        if (item) {
+          controller.enqueue(encoder.encode(`data: ${item.data}\n\n`));
+        } else {
+          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+          controller.close();
+        }
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel() {
+      stream.cancel();
+    },
+  });
+}
+
+function modelsResponse(router: RouterInternals): Response {
+  const { tiers, endpoints } = router.config;
+  const ids = [
+    'auto',
+    ...tiers,
+    ...endpoints.map((e) => e.id),
+    ...new Set(endpoints.map((e) => e.model)),
+  ];
+  const data = [...new Set(ids)].map((id) => ({
+    id,
+    object: 'model',
+    created: 0,
+    owned_by: 'tiered',
+  }));
+  return new Response(JSON.stringify({ object: 'list', data }), {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+function errorResponse(status: number, code: string, message: string, param?: string): Response {
+  return new Response(
+    JSON.stringify({ error: { message, type: 'tiered_error', code, param: param ?? null } }),
+    {
+      status,
+      // The router has already retried and failed over: tell OpenAI clients not to retry again.
+      headers: { 'content-type': 'application/json', 'x-should-retry': 'false' },
+    },
+  );
+}

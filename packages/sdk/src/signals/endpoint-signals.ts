@@ -1,0 +1,85 @@
+import type { ResolvedConfig, ResolvedEndpoint } from '../config.js';
+import { Health } from './health.js';
+import { LinearFit } from './linear-fit.js';
+import { PeakEwma } from './peak-ewma.js';
+import { SampleWindow } from './sample-window.js';
+
+/**
+ * Everything the router has learned about one endpoint: latency signals, load, token
+ * calibration, health and counters. The policy reads it; dispatch and probes write it.
+ */
+export class EndpointSignals {
+  readonly endpoint: ResolvedEndpoint;
+  readonly health: Health;
+
+  /** Characters of request JSON per prompt token, learned from `usage.prompt_tokens`. */
+  charsPerToken: number;
+  /** Time to first token at zero prompt tokens (ms, network included): Peak-EWMA. */
+  readonly ttft = new PeakEwma();
+  /** ms per output token while decoding: Peak-EWMA. */
+  readonly tpot = new PeakEwma();
+  /** Probe round trip (ms): Peak-EWMA. */
+  readonly rtt = new PeakEwma();
+  /** Prefill cost: time to first token against prompt tokens. */
+  readonly prefill = new LinearFit();
+
+  inFlight = 0;
+  queued = 0;
+
+  // Counters and windows for stats.
+  calls = 0;
+  errors = 0;
+  promptTokens = 0;
+  completionTokens = 0;
+  costUsd = 0;
+  readonly latencyMs = new SampleWindow();
+  readonly ttftMs = new SampleWindow();
+
+  readonly #priors: ResolvedConfig['priors'];
+
+  constructor(endpoint: ResolvedEndpoint, config: ResolvedConfig) {
+    this.endpoint = endpoint;
+    this.health = new Health(config.health);
+    this.charsPerToken = config.estimate.charsPerToken;
+    this.#priors = config.priors;
+  }
+
+  /** Prompt tokens of a request for this endpoint, by its learned ratio. */
+  promptTokensFor(promptChars: number, imageTokens: number): number {
+    return Math.ceil(promptChars / this.charsPerToken) + imageTokens;
+  }
+
+  /**
+   * Predicted time to first token for a prompt (ms). A cold endpoint starts from its probe RTT (or
+   * the prior RTT) plus the prior TTFT, not from zero, so it is neither starved nor flooded.
+   */
+  predictTtftMs(promptTokens: number): number {
+    const base = this.ttft.value ?? (this.rtt.value ?? this.#priors.rttMs) + this.#priors.ttftMs;
+    return base + promptTokens * this.prefill.slope;
+  }
+
+  /** Predicted ms per output token. */
+  timePerOutputTokenMs(): number {
+    return this.tpot.value ?? this.#priors.timePerOutputTokenMs;
+  }
+
+  /**
+   * Learns from a measured time to first token: the prefill slope from the prompt size, and the
+   * zero-prompt part into the Peak-EWMA.
+   */
+  observeTtft(ttftMs: number, promptTokens: number, now: number): void {
+    this.prefill.observe(promptTokens, ttftMs);
+    this.ttft.observe(Math.max(0, ttftMs - promptTokens * this.prefill.slope), now);
+    this.ttftMs.add(ttftMs);
+  }
+
+  /** Learns the tokenizer ratio from what the endpoint reported for a request we sized. */
+  calibrate(promptChars: number, reportedPromptTokens: number, imageTokens: number): void {
+    const textTokens = reportedPromptTokens - imageTokens;
+    if (textTokens <= 0 || promptChars <= 0) return;
+    const sample = Math.min(64, Math.max(0.5, promptChars / textTokens));
+    // Under-estimates are what overflow a context window: follow them fast, over-estimates slowly.
+    const weight = sample < this.charsPerToken ? 0.5 : 0.1;
+    this.charsPerToken += (sample - this.charsPerToken) * weight;
+  }
+}

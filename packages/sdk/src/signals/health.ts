@@ -1,0 +1,95 @@
+import type { ResolvedConfig } from '../config.js';
+
+/** What a health update changed, so the router can emit `endpoint:eject` / `endpoint:restore`. */
+export type HealthTransition = 'eject' | 'restore' | undefined;
+
+/**
+ * Outlier ejection for one endpoint (Envoy's consecutive-failure and failure-rate detectors).
+ *
+ * An ejected endpoint sits out a cool-down that doubles with each ejection in a row. When the
+ * cool-down ends it is half-open: the next call (or probe) is a trial, success restores it, another
+ * failure ejects it again for longer. A 429's `Retry-After` holds the endpoint back without
+ * counting as an ejection.
+ */
+export class Health {
+  readonly #options: ResolvedConfig['health'];
+  #consecutiveFailures = 0;
+  #errorRate = 0;
+  #samples = 0;
+  #ejections = 0;
+  #ejectedUntil = 0;
+  #ejected = false;
+  #holdUntil = 0;
+  #reason = '';
+
+  constructor(options: ResolvedConfig['health']) {
+    this.#options = options;
+  }
+
+  get ejected(): boolean {
+    return this.#ejected;
+  }
+
+  /** Why the endpoint was last ejected. */
+  get reason(): string {
+    return this.#reason;
+  }
+
+  get consecutiveFailures(): number {
+    return this.#consecutiveFailures;
+  }
+
+  /** When the endpoint may be tried again (ms, monotonic); 0 when it may be tried now. */
+  availableAt(now: number): number {
+    const at = Math.max(this.#ejected ? this.#ejectedUntil : 0, this.#holdUntil);
+    return at > now ? at : 0;
+  }
+
+  isAvailable(now: number): boolean {
+    return this.availableAt(now) === 0;
+  }
+
+  recordSuccess(): HealthTransition {
+    this.#consecutiveFailures = 0;
+    this.#sample(0);
+    this.#holdUntil = 0;
+    if (!this.#ejected) return undefined;
+    this.#ejected = false;
+    this.#ejections = 0;
+    return 'restore';
+  }
+
+  /** Records a failed call; `permanent` (401/403/404) ejects for the longest cool-down at once. */
+  recordFailure(now: number, reason: string, permanent = false): HealthTransition {
+    this.#consecutiveFailures++;
+    this.#sample(1);
+    const o = this.#options;
+    const tripped =
+      permanent ||
+      this.#consecutiveFailures >= o.ejectAfterFailures ||
+      (this.#samples >= o.minSamples && this.#errorRate >= o.ejectErrorRate);
+    if (!tripped) return undefined;
+    // Already ejected and still cooling down: a straggler's failure changes nothing.
+    if (this.#ejected && now < this.#ejectedUntil) return undefined;
+    const cooldown = permanent
+      ? o.maxCooldownMs
+      : Math.min(o.maxCooldownMs, o.cooldownMs * 2 ** this.#ejections);
+    this.#ejections++;
+    this.#ejectedUntil = now + cooldown;
+    this.#reason = reason;
+    const wasEjected = this.#ejected;
+    this.#ejected = true;
+    return wasEjected ? undefined : 'eject';
+  }
+
+  /** Holds the endpoint back until `until` (a 429's Retry-After) without ejecting it. */
+  holdUntil(until: number): void {
+    if (until > this.#holdUntil) this.#holdUntil = until;
+  }
+
+  // Error rate as an EWMA over roughly the last 20 calls.
+  #sample(failed: 0 | 1): void {
+    this.#samples++;
+    this.#errorRate += (failed - this.#errorRate) * 0.1;
+  }
+}

@@ -1,0 +1,111 @@
+import type { ResolvedConfig } from './config.js';
+import type { EndpointSignals } from './signals/endpoint-signals.js';
+import type { SampleWindow } from './signals/sample-window.js';
+
+/** p50 / p95 / p99 over the last 256 samples, in ms; `undefined` before any sample. */
+export interface Percentiles {
+  readonly p50: number | undefined;
+  readonly p95: number | undefined;
+  readonly p99: number | undefined;
+}
+
+export interface EndpointStats {
+  readonly id: string;
+  readonly tier: string;
+  /** Attempts that reached the endpoint (served or failed there). */
+  readonly calls: number;
+  readonly errors: number;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly latencyMs: Percentiles;
+  readonly ttftMs: Percentiles;
+  /** The signals the policy routes on. */
+  readonly signals: {
+    /** Peak-EWMA time to first token at zero prompt, ms. */
+    readonly ttftMs: number | undefined;
+    /** Peak-EWMA ms per output token. */
+    readonly timePerOutputTokenMs: number | undefined;
+    /** Peak-EWMA probe round trip, ms. */
+    readonly rttMs: number | undefined;
+    /** Learned prefill cost, ms per prompt token. */
+    readonly prefillMsPerToken: number;
+    /** Learned characters of request JSON per prompt token. */
+    readonly charsPerToken: number;
+  };
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly costUsd: number;
+  readonly ejected: boolean;
+}
+
+export interface RouterStats {
+  readonly endpoints: readonly EndpointStats[];
+  readonly totals: {
+    /** Calls answered. */
+    readonly calls: number;
+    /** Calls that ended with an error. */
+    readonly failed: number;
+    readonly inFlight: number;
+    readonly costUsd: number;
+    /** What the same tokens would have cost on the origin tier (the last tier). */
+    readonly originOnlyCostUsd: number;
+    /** 1 − cost ÷ origin-only cost; 0 before any cost. */
+    readonly savingRatio: number;
+    /** Calls answered per tier. */
+    readonly byTier: Readonly<Record<string, number>>;
+  };
+}
+
+/** Running totals kept by the router. */
+export class Totals {
+  calls = 0;
+  failed = 0;
+  inFlight = 0;
+  costUsd = 0;
+  originOnlyCostUsd = 0;
+  readonly byTier: Record<string, number> = {};
+
+  constructor(config: ResolvedConfig) {
+    for (const t of config.tiers) this.byTier[t] = 0;
+  }
+}
+
+/** A snapshot of the router's stats: plain data, safe to log (no keys, no prompts). */
+export function buildStats(signals: readonly EndpointSignals[], totals: Totals): RouterStats {
+  return {
+    endpoints: signals.map((s) => ({
+      id: s.endpoint.id,
+      tier: s.endpoint.tier,
+      calls: s.calls,
+      errors: s.errors,
+      inFlight: s.inFlight,
+      queued: s.queued,
+      latencyMs: percentiles(s.latencyMs),
+      ttftMs: percentiles(s.ttftMs),
+      signals: {
+        ttftMs: s.ttft.value,
+        timePerOutputTokenMs: s.tpot.value,
+        rttMs: s.rtt.value,
+        prefillMsPerToken: s.prefill.slope,
+        charsPerToken: s.charsPerToken,
+      },
+      promptTokens: s.promptTokens,
+      completionTokens: s.completionTokens,
+      costUsd: s.costUsd,
+      ejected: s.health.ejected,
+    })),
+    totals: {
+      calls: totals.calls,
+      failed: totals.failed,
+      inFlight: totals.inFlight,
+      costUsd: totals.costUsd,
+      originOnlyCostUsd: totals.originOnlyCostUsd,
+      savingRatio: totals.originOnlyCostUsd > 0 ? 1 - totals.costUsd / totals.originOnlyCostUsd : 0,
+      byTier: { ...totals.byTier },
+    },
+  };
+}
+
+function percentiles(w: SampleWindow): Percentiles {
+  return { p50: w.percentile(0.5), p95: w.percentile(0.95), p99: w.percentile(0.99) };
+}
