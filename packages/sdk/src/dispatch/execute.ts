@@ -177,6 +177,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
               call.facts.promptChars,
               error.reportedPromptTokens,
               call.facts.imageParts * config.estimate.imageTokens,
+              true,
             );
           } else {
             s.charsPerToken *= 0.8;
@@ -298,10 +299,11 @@ async function attemptOn(
     facts.imageParts * config.estimate.imageTokens,
   );
   const outputTokens = facts.maxOutputTokens ?? engine.typicalOutputTokens;
-  const predictedTtft = s.predictTtftMs(promptTokens);
+  // The first-token timeout comes from answers the endpoint gave, never from past timeouts.
+  const healthyTtft = s.healthyTtftMs(promptTokens);
   const predicted = facts.stream
-    ? predictedTtft
-    : predictedTtft + outputTokens * s.timePerOutputTokenMs();
+    ? healthyTtft
+    : healthyTtft + outputTokens * s.timePerOutputTokenMs();
   const t = config.timeouts;
   const firstTokenTimeoutMs = Math.max(t.firstTokenFloorMs, t.firstTokenMultiplier * predicted);
 
@@ -338,7 +340,8 @@ async function attemptOn(
     const completionTokens = usage?.completion_tokens;
     if (completionTokens && completionTokens > 0) {
       // No first token to split on: attribute what the prefill prediction does not explain to decode.
-      s.tpot.observe(Math.max(0, latencyMs - predictedTtft) / completionTokens, now);
+      s.tpot.observe(Math.max(0, latencyMs - healthyTtft) / completionTokens, now);
+      if (s.penalty.value) s.penalty.observe(0, now);
     }
     const costUsd = recordSuccess(engine, call, s, usage);
     s.latencyMs.add(latencyMs);
@@ -469,8 +472,8 @@ function recordFailure(
   s.calls++;
   s.errors++;
   if (failure.failure === 'timeout') {
-    // Peak-EWMA penalty: the endpoint was at least this slow.
-    s.ttft.observe(durationMs, now);
+    // Peak-EWMA penalty: the endpoint was at least this slow, so it loses traffic at once.
+    s.penalty.observe(durationMs, now);
   }
   if (failure.retryAfterMs !== undefined) s.health.holdUntil(now + failure.retryAfterMs);
   const transition = s.health.recordFailure(

@@ -22,6 +22,12 @@ export class EndpointSignals {
   readonly rtt = new PeakEwma();
   /** Prefill cost: time to first token against prompt tokens. */
   readonly prefill = new LinearFit();
+  /**
+   * Time lost to timeouts (ms): a Peak-EWMA kept apart from `ttft`, so a hanging endpoint loses
+   * traffic at once while its first-token timeout stays based on answers it actually gave (a
+   * penalty inside `ttft` would stretch the next timeout, and the next, without bound).
+   */
+  readonly penalty = new PeakEwma();
 
   inFlight = 0;
   queued = 0;
@@ -54,6 +60,11 @@ export class EndpointSignals {
    * the prior RTT) plus the prior TTFT, not from zero, so it is neither starved nor flooded.
    */
   predictTtftMs(promptTokens: number): number {
+    return this.healthyTtftMs(promptTokens) + (this.penalty.value ?? 0);
+  }
+
+  /** Predicted time to first token from answers only, without timeout penalties (ms). */
+  healthyTtftMs(promptTokens: number): number {
     const base = this.ttft.value ?? (this.rtt.value ?? this.#priors.rttMs) + this.#priors.ttftMs;
     return base + promptTokens * this.prefill.slope;
   }
@@ -71,15 +82,24 @@ export class EndpointSignals {
     this.prefill.observe(promptTokens, ttftMs);
     this.ttft.observe(Math.max(0, ttftMs - promptTokens * this.prefill.slope), now);
     this.ttftMs.add(ttftMs);
+    if (this.penalty.value) this.penalty.observe(0, now);
   }
 
-  /** Learns the tokenizer ratio from what the endpoint reported for a request we sized. */
-  calibrate(promptChars: number, reportedPromptTokens: number, imageTokens: number): void {
+  /**
+   * Learns the tokenizer ratio from what the endpoint reported for a request we sized. `exact`
+   * (a context-length refusal, which states the count) adopts the endpoint's count at once.
+   */
+  calibrate(
+    promptChars: number,
+    reportedPromptTokens: number,
+    imageTokens: number,
+    exact = false,
+  ): void {
     const textTokens = reportedPromptTokens - imageTokens;
     if (textTokens <= 0 || promptChars <= 0) return;
     const sample = Math.min(64, Math.max(0.5, promptChars / textTokens));
     // Under-estimates are what overflow a context window: follow them fast, over-estimates slowly.
-    const weight = sample < this.charsPerToken ? 0.5 : 0.1;
+    const weight = exact ? 1 : sample < this.charsPerToken ? 0.5 : 0.1;
     this.charsPerToken += (sample - this.charsPerToken) * weight;
   }
 }
