@@ -49,21 +49,23 @@ export class NodeEndpointServer {
     this.#server = server;
   }
 
-  /** Stops listening and cuts every open connection (connection refused from now on). */
-  async stop(): Promise<void> {
+  /** Stops listening now and cuts every open connection (connection refused from here on). */
+  stop(): void {
     const server = this.#server;
     this.#server = undefined;
     for (const socket of this.#sockets) {
       // The socket carrying a `down: true` control request is ended after its answer instead.
       if (!this.#controlSockets.has(socket) || this.#closed) socket.destroy();
     }
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // close() stops listening at once (the port refuses connections from here on); its callback
+    // would wait for the kept control socket, whose answer waits for us: don't await it.
+    server?.close();
   }
 
   /** Stops for good; idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.stop();
+    this.stop();
     await Promise.all(this.#pending);
   }
 

@@ -254,6 +254,29 @@ describe('startMockServer through the openai client', () => {
     expect(endpoint.stats()).toMatchObject({ received: 2, completed: 2 });
   });
 
+  it('stalls a stream after the first content chunk', async () => {
+    const { endpoint, client } = await start({ faults: { stallRate: 1, stallMs: 5000 } });
+    const stream = await client.chat.completions.create({ model: 'small', messages, stream: true });
+    const times: number[] = [];
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) times.push(Date.now());
+    expect(times).toHaveLength(8);
+    // 5000 ms × timeScale 0.01 = 50 ms between the first and second token (wide bound).
+    expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(40);
+    expect(endpoint.stats()).toMatchObject({ completed: 1, faults: { stall: 1 } });
+  });
+
+  it('goes down through POST /__control, answering the request that asked', async () => {
+    const { endpoint, client } = await start();
+    const control = endpoint.baseURL.replace('/v1', '/__control');
+    const response = await fetch(control, { method: 'POST', body: JSON.stringify({ down: true }) });
+    expect(await response.json()).toMatchObject({ ok: true, id: 'edge-1' });
+    await expect(fetch(control, { method: 'POST', body: '{}' })).rejects.toThrow();
+    await endpoint.control({ down: false });
+    await expect(
+      client.chat.completions.create({ model: 'small', messages }),
+    ).resolves.toBeTruthy();
+  });
+
   it('answers /health and 400 for a body without messages', async () => {
     const { endpoint, client } = await start();
     const health = await fetch(endpoint.baseURL.replace('/v1', '/health'));
