@@ -69,13 +69,21 @@ export const rateLimited = (model: string, retryAfterS: number): OpenAIErrorRepl
 
 /** 5xx `server_error`. */
 export const serverError = (status: number): OpenAIErrorReply =>
-  reply(
-    status,
-    'The server had an error while processing your request (injected by tiered-mock).',
-    'server_error',
-    null,
-    'server_error',
-  );
+  status < 500
+    ? reply(
+        status,
+        `The request was refused with ${status} (injected by tiered-mock).`,
+        'invalid_request_error',
+        null,
+        'injected_client_error',
+      )
+    : reply(
+        status,
+        'The server had an error while processing your request (injected by tiered-mock).',
+        'server_error',
+        null,
+        'server_error',
+      );
 
 /** 404 for an unknown path. */
 export const notFound = (method: string, path: string): OpenAIErrorReply =>

@@ -2,7 +2,7 @@
 export interface FaultProfile {
   /** Share of requests answered with `errorStatus`. @default 0 */
   errorRate?: number | undefined;
-  /** HTTP status of injected errors, 500..599. @default 500 */
+  /** HTTP status of injected errors, 400..599 (4xx come as `invalid_request_error`). @default 500 */
   errorStatus?: number | undefined;
   /** Share of requests answered 429 with a `Retry-After` header. @default 0 */
   rateLimitRate?: number | undefined;
@@ -134,8 +134,8 @@ const endpointId: Check = (value) =>
 const faultChecks: Record<keyof FaultProfile, Check> = {
   errorRate: rate,
   errorStatus: number(
-    'an integer HTTP status 500..599',
-    (n) => Number.isInteger(n) && n >= 500 && n < 600,
+    'an integer HTTP status 400..599',
+    (n) => Number.isInteger(n) && n >= 400 && n < 600,
   ),
   rateLimitRate: rate,
   retryAfterS: nonNegative,
