@@ -212,7 +212,11 @@ describe('estimateRequest: the body sent upstream', () => {
   });
 
   it('reports streamUsage true when the caller asked for usage', () => {
-    const facts = estimateRequest({ ...hello, stream: true, stream_options: { include_usage: true } });
+    const facts = estimateRequest({
+      ...hello,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(facts.streamUsage).toBe(true);
     expect(JSON.parse(facts.bodyTail).stream_options).toEqual({ include_usage: true });
   });
