@@ -88,7 +88,7 @@ describe('resolveConfig: errors name the field, what was expected and what was g
   // Bug: with `tiers` inferred, the tier-inference loop (config.ts:258) validates `.tier` of a
   // value that is not an object, so the error blames `endpoints[1].tier` ("got `undefined`")
   // instead of saying `endpoints[1]` should be an object and got `42`.
-  it.fails('refuses an endpoint that is not an object when tiers are inferred', () => {
+  it('refuses an endpoint that is not an object when tiers are inferred', () => {
     expectFailure(options({ endpoints: [edge, 42] }), 'endpoints[1]', 'an object', '`42` (number)');
   });
 

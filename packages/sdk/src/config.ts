@@ -253,9 +253,9 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
   if (raw.tiers === undefined) {
     tiers = [];
     for (const [i, e] of rawEndpoints.entries()) {
-      const tier = isObject(e) ? e.tier : undefined;
-      if (typeof tier === 'string' && tier && !tiers.includes(tier)) tiers.push(tier);
-      else if (typeof tier !== 'string' || !tier) requiredString(`endpoints[${i}].tier`, tier);
+      if (!isObject(e)) fail(`endpoints[${i}]`, 'an object', e);
+      const tier = requiredString(`endpoints[${i}].tier`, e.tier);
+      if (!tiers.includes(tier)) tiers.push(tier);
     }
   } else {
     if (!Array.isArray(raw.tiers) || raw.tiers.length === 0) {

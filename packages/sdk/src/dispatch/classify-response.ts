@@ -82,7 +82,10 @@ export function parseOpenAIError(text: string): {
       param: undefined,
     };
   }
-  const e = (body as { error?: unknown })?.error;
+  if (typeof body !== 'object' || body === null) {
+    return { message: undefined, type: undefined, code: undefined, param: undefined };
+  }
+  const e = (body as { error?: unknown }).error;
   const o = (typeof e === 'object' && e !== null ? e : body) as Record<string, unknown>;
   const str = (v: unknown) =>
     typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;

@@ -16,7 +16,11 @@ export async function* readSseData(
       const { done, value } = await reader.read();
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
-      if (buffer.includes('\r')) buffer = buffer.replace(/\r\n?/g, '\n');
+      if (buffer.includes('\r')) {
+        // A `\r` at the end may be the first half of a `\r\n` split across reads: keep it back.
+        const held = buffer.endsWith('\r') ? 1 : 0;
+        buffer = buffer.slice(0, buffer.length - held).replace(/\r\n?/g, '\n') + (held ? '\r' : '');
+      }
       let start = 0;
       let end = buffer.indexOf('\n\n');
       while (end >= 0) {
@@ -28,7 +32,7 @@ export async function* readSseData(
       if (start > 0) buffer = buffer.slice(start);
     }
     finished = true;
-    buffer += decoder.decode();
+    buffer = (buffer + decoder.decode()).replace(/\r\n?/g, '\n');
     const data = dataOf(buffer);
     if (data !== undefined) yield data;
   } finally {

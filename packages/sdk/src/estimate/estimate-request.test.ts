@@ -264,3 +264,10 @@ describe('estimateRequest: the body sent upstream', () => {
     expect(JSON.parse(bodyFor('{}', 'm'))).toEqual({ model: 'm' });
   });
 });
+
+describe('estimateRequest output limits', () => {
+  it('checks max_tokens even when max_completion_tokens is valid', () => {
+    const error = invalid({ ...hello, max_completion_tokens: 10, max_tokens: -1 });
+    expect(error.param).toBe('max_tokens');
+  });
+});

@@ -53,9 +53,10 @@ export function estimateRequest(body: RouterChatParams): RequestFacts {
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     throw new InvalidRequestError('Failed to route the call: `stream` must be a boolean', 'stream');
   }
-  const maxOutputTokens =
-    outputLimit(max_completion_tokens, 'max_completion_tokens') ??
-    outputLimit(max_tokens, 'max_tokens');
+  // Both are checked: an invalid one must not travel upstream and come back as a 400.
+  const maxCompletionTokens = outputLimit(max_completion_tokens, 'max_completion_tokens');
+  const maxTokens = outputLimit(max_tokens, 'max_tokens');
+  const maxOutputTokens = maxCompletionTokens ?? maxTokens;
 
   let imageParts = 0;
   let imageChars = 0;

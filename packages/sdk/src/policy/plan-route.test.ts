@@ -298,7 +298,7 @@ describe('planRoute: choosing the endpoint in a tier', () => {
   // (plan-route.ts:186), a mean that includes the sticky endpoint itself. With two endpoints in
   // the tier, 2 × mean + 1 = a + b + 1 > a always, so affinity never yields however loaded its
   // endpoint is: a session can pile every call onto one of two edge boxes.
-  it.fails('leaves the session’s endpoint when overloaded, in a two-endpoint tier', () => {
+  it('leaves the session’s endpoint when overloaded, in a two-endpoint tier', () => {
     const { plan, byId } = fleet([ep('edge-a', 'edge'), ep('edge-b', 'edge')]);
     byId('edge-b').inFlight = 50;
     expect(primary(plan({ affinity: 'edge-b' }))).toBe('edge-a');

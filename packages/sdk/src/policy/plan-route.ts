@@ -179,12 +179,13 @@ function pickPrimary(
   if (affinity !== undefined) {
     const sticky = inTier.find((c) => c.signals.endpoint.id === affinity);
     if (sticky) {
-      // Load guard: affinity must never pile a fleet onto one endpoint.
-      let load = 0;
-      for (const c of inTier) load += c.signals.inFlight;
-      const mean = load / inTier.length;
-      if (sticky.signals.inFlight <= 2 * mean + 1)
-        return { candidate: sticky, how: 'session affinity' };
+      // Load guard: affinity must never pile a fleet onto one endpoint. Compared with the mean of
+      // the others (a mean that includes the sticky one would always let it through with two).
+      const pending = (c: Candidate) => c.signals.inFlight + c.signals.queued;
+      let others = 0;
+      for (const c of inTier) if (c !== sticky) others += pending(c);
+      const mean = inTier.length > 1 ? others / (inTier.length - 1) : pending(sticky);
+      if (pending(sticky) <= 2 * mean + 1) return { candidate: sticky, how: 'session affinity' };
     }
   }
   if (inTier.length === 1)

@@ -13,6 +13,7 @@ export class RetryBudget {
   readonly #deposits = new Float64Array(10);
   readonly #withdrawals = new Float64Array(10);
   #bucketStart = 0;
+  #started = false;
   #bucket = 0;
 
   constructor(ratio: number, minPerSec: number, windowMs: number) {
@@ -49,7 +50,10 @@ export class RetryBudget {
   }
 
   #advance(now: number): void {
-    if (this.#bucketStart === 0) this.#bucketStart = now;
+    if (!this.#started) {
+      this.#started = true;
+      this.#bucketStart = now;
+    }
     let steps = Math.floor((now - this.#bucketStart) / this.#bucketMs);
     if (steps <= 0) return;
     this.#bucketStart += steps * this.#bucketMs;
