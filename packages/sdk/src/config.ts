@@ -138,6 +138,14 @@ export interface HedgeOptions {
   readonly maxExtraLoad?: number | undefined;
 }
 
+/** Escalation (cascade) triggers besides `route.accept`. */
+export interface EscalateOptions {
+  /** Re-run on the next tier when an answer stops at `max_tokens` (`finish_reason: 'length'`). @default false */
+  readonly onLength?: boolean | undefined;
+  /** Re-run on the next tier when a call asked for JSON and the answer does not parse. @default false */
+  readonly onInvalidJson?: boolean | undefined;
+}
+
 /** Options of `createRouter`. (contract: `endpoints`, `tiers`) */
 export interface RouterOptions {
   /** The endpoints to route among. */
@@ -155,6 +163,8 @@ export interface RouterOptions {
   readonly priors?: PriorOptions | undefined;
   /** `true` hedges with defaults; per call `route.hedge` overrides. @default false */
   readonly hedge?: boolean | HedgeOptions | undefined;
+  /** Automatic escalation to the next tier; per call `route.escalate` overrides. @default off */
+  readonly escalate?: EscalateOptions | undefined;
   /** The fetch used for every upstream request. @default `globalThis.fetch`, looked up per call */
   readonly fetch?: FetchLike | undefined;
   /** Monotonic clock in ms. @default `performance.now` */
@@ -198,6 +208,7 @@ export interface ResolvedConfig {
   readonly estimate: Required<{ [K in keyof EstimateOptions]: number }>;
   readonly priors: Required<{ [K in keyof PriorOptions]: number }>;
   readonly hedge: ResolvedHedge | false;
+  readonly escalate: Required<{ [K in keyof EscalateOptions]: boolean }>;
   readonly fetch: FetchLike;
   readonly now: () => number;
   readonly random: () => number;
@@ -214,6 +225,7 @@ const routerKeys = [
   'estimate',
   'priors',
   'hedge',
+  'escalate',
   'fetch',
   'now',
   'random',
@@ -402,6 +414,7 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
       rttMs: numberIn('priors.rttMs', priors.rttMs, 50, 0),
     }),
     hedge,
+    escalate: resolveEscalate('escalate', raw.escalate, { onLength: false, onInvalidJson: false }),
     fetch: optionalFunction<FetchLike>('fetch', raw.fetch, globalFetch),
     now: optionalFunction('now', raw.now, () => performance.now()),
     random: optionalFunction('random', raw.random, Math.random),
@@ -418,6 +431,25 @@ export function resolveHedge(field: string, value: unknown): ResolvedHedge {
     delayMs:
       value.delayMs === undefined ? undefined : numberIn(`${field}.delayMs`, value.delayMs, 0, 0),
     maxExtraLoad: numberIn(`${field}.maxExtraLoad`, value.maxExtraLoad, 0.05, 0, 1),
+  });
+}
+
+/** Validates `escalate` options (router-wide or per call), over the given defaults. */
+export function resolveEscalate(
+  field: string,
+  value: unknown,
+  defaults: ResolvedConfig['escalate'],
+): ResolvedConfig['escalate'] {
+  if (value === undefined) return defaults;
+  const o = optionalObject(field, value);
+  noUnknownKeys(field, o, ['onLength', 'onInvalidJson']);
+  for (const key of ['onLength', 'onInvalidJson'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean')
+      fail(`${field}.${key}`, 'a boolean', o[key]);
+  }
+  return Object.freeze({
+    onLength: (o.onLength as boolean | undefined) ?? defaults.onLength,
+    onInvalidJson: (o.onInvalidJson as boolean | undefined) ?? defaults.onInvalidJson,
   });
 }
 

@@ -8,23 +8,25 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import {
+  type EscalateOptions,
   type FetchLike,
+  type HedgeOptions,
   type ResolvedConfig,
+  type ResolvedHedge,
   type RouterOptions,
   resolveConfig,
+  resolveEscalate,
+  resolveHedge,
 } from './config.js';
-import {
-  type Call,
-  type CallResult,
-  type Engine,
-  emitRequestError,
-  emitRestore,
-  execute,
-} from './dispatch/execute.js';
+import type { CallBudget, Escalation } from './dispatch/engine.js';
+import { type Call, type CallResult, type Engine, execute } from './dispatch/execute.js';
 import type { RouterStream } from './dispatch/router-stream.js';
 import { Slots } from './dispatch/slots.js';
+import { emitRequestError, emitRestore } from './dispatch/tracked-attempt.js';
 import {
   AbortError,
+  ConfigError,
+  DeadlineExceededError,
   InvalidRequestError,
   RouterClosedError,
   TieredError,
@@ -34,7 +36,9 @@ import { estimateRequest } from './estimate/estimate-request.js';
 import type { RouterEventName, RouterEvents } from './events.js';
 import { createFetchAdapter } from './fetch-adapter.js';
 import { linkAbort } from './internal/abort.js';
+import { priorityValue } from './internal/priority.js';
 import type { Pin } from './policy/filter.js';
+import { createSession, type Session, type SessionOptions } from './session.js';
 import { EndpointSignals } from './signals/endpoint-signals.js';
 import { Probes } from './signals/probes.js';
 import { RetryBudget } from './signals/retry-budget.js';
@@ -46,10 +50,22 @@ export interface RouteHints {
   readonly tier?: string | undefined;
   /** Pin to an endpoint id. */
   readonly endpoint?: string | undefined;
-  /** Slot priority under contention: `'interactive'` (10) before `'background'` (-10); higher first. @default 0 */
+  /**
+   * Slot priority under contention: `'interactive'` (10) goes before `'background'` (-10); a number
+   * is taken as is, higher first. @default 0
+   */
   readonly priority?: 'interactive' | 'background' | number | undefined;
-  /** Time budget for this call in ms: tiers predicted slower are skipped. */
+  /** Time budget for this call in ms: tiers predicted slower are skipped; past it, `DeadlineExceededError`. */
   readonly deadlineMs?: number | undefined;
+  /** Hedge this call (overrides the router's `hedge`). */
+  readonly hedge?: boolean | HedgeOptions | undefined;
+  /**
+   * Escalation: return `false` to re-run the call on the next tier (non-streaming calls). The last
+   * tier's answer is returned as it is.
+   */
+  readonly accept?: ((completion: ChatCompletion) => boolean | Promise<boolean>) | undefined;
+  /** Automatic escalation triggers (overrides the router's `escalate`). */
+  readonly escalate?: EscalateOptions | undefined;
 }
 
 /** Per-call options: `openai`'s request options the router honours, plus `route`. */
@@ -86,6 +102,8 @@ export interface Router {
   readonly chat: { readonly completions: ChatCompletions };
   /** A `fetch` that routes OpenAI-compatible requests; give it to any OpenAI client. */
   readonly fetch: FetchLike;
+  /** A session for an agent chain: shared affinity, budget, deadline and concurrency. */
+  session(options?: SessionOptions): Session;
   on<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
   off<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
   once<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
@@ -99,14 +117,16 @@ export interface Router {
 }
 
 const TOTAL_TIMEOUT = Symbol('total timeout');
+const DEADLINE = Symbol('deadline');
 const CLOSING = Symbol('router closing');
 
-const PRIORITIES = { interactive: 10, background: -10 } as const;
-
-/** Internal extension points for sessions and the fetch adapter. */
+/** What a session adds to a call. */
 export interface CallExtras {
   readonly sessionId?: string | undefined;
-  readonly affinity?: string | undefined;
+  readonly affinity?: ReadonlySet<string> | undefined;
+  readonly onServed?: ((s: EndpointSignals) => void) | undefined;
+  readonly budget?: CallBudget | undefined;
+  /** Monotonic ms. */
   readonly deadlineAt?: number | undefined;
 }
 
@@ -114,6 +134,7 @@ class TieredRouter implements Router, Engine {
   readonly config: ResolvedConfig;
   readonly signals: readonly EndpointSignals[];
   readonly budgets: readonly RetryBudget[];
+  readonly hedgeBudget: RetryBudget;
   readonly slots: Slots;
   typicalOutputTokens: number;
 
@@ -139,15 +160,18 @@ class TieredRouter implements Router, Engine {
     this.budgets = config.tiers.map(
       () => new RetryBudget(r.budgetRatio, r.budgetMinPerSec, r.budgetWindowMs),
     );
+    // No floor: hedges are pure extra load, allowed only as a share of recent calls.
+    this.hedgeBudget = new RetryBudget(
+      config.hedge ? config.hedge.maxExtraLoad : 0.05,
+      0,
+      r.budgetWindowMs,
+    );
     this.slots = new Slots(config.maxConcurrency);
     this.typicalOutputTokens = config.estimate.defaultOutputTokens;
     this.#totals = new Totals(config);
     const originTier = config.tiers[config.tiers.length - 1];
     this.#originPrice = (config.endpoints.find((e) => e.tier === originTier) ?? config.endpoints[0])
-      ?.price ?? {
-      inputPerMTok: 0,
-      outputPerMTok: 0,
-    };
+      ?.price ?? { inputPerMTok: 0, outputPerMTok: 0 };
 
     // body.model: 'auto', a tier, an endpoint id, or a model name some endpoints declare.
     this.#pins.set('auto', undefined);
@@ -176,6 +200,11 @@ class TieredRouter implements Router, Engine {
       },
     });
     this.#probes.start();
+  }
+
+  session(options?: SessionOptions): Session {
+    if (this.#closed) throw new RouterClosedError();
+    return createSession(this, options);
   }
 
   on<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
@@ -207,16 +236,27 @@ class TieredRouter implements Router, Engine {
     }
   }
 
-  recordServed(s: EndpointSignals, usage: CompletionUsage | undefined, costUsd: number): void {
+  recordCost(costUsd: number): void {
+    this.#totals.costUsd += costUsd;
+  }
+
+  recordAnswered(s: EndpointSignals, usage: CompletionUsage | undefined): void {
     const t = this.#totals;
     t.calls++;
     t.byTier[s.endpoint.tier] = (t.byTier[s.endpoint.tier] ?? 0) + 1;
-    t.costUsd += costUsd;
     if (usage) {
       const p = this.#originPrice;
       t.originOnlyCostUsd +=
         (usage.prompt_tokens * p.inputPerMTok + usage.completion_tokens * p.outputPerMTok) / 1e6;
     }
+  }
+
+  recordCallFailed(): void {
+    this.#totals.failed++;
+  }
+
+  recordEscalation(): void {
+    this.#totals.escalations++;
   }
 
   stats(): RouterStats {
@@ -239,7 +279,7 @@ class TieredRouter implements Router, Engine {
     options?.signal?.removeEventListener('abort', abortAll);
   }
 
-  /** Routes one call. Also the engine behind sessions and `router.fetch`. */
+  /** Routes one call. */
   async create(
     body: RouterChatParams,
     options?: CallOptions,
@@ -249,6 +289,7 @@ class TieredRouter implements Router, Engine {
     return result.kind === 'completion' ? result.completion : result.stream;
   }
 
+  /** Routes one call; the engine behind `create`, sessions and `router.fetch`. */
   async run(
     body: RouterChatParams,
     options?: CallOptions,
@@ -259,8 +300,11 @@ class TieredRouter implements Router, Engine {
     const facts = estimateRequest(body);
     const route = options?.route;
     const pin = this.#resolvePin(facts.model, route);
-    const priority = resolvePriority(route?.priority);
+    const priority = priorityValue(route?.priority);
+    const hedge = perCall(() => resolveCallHedge(route?.hedge, config.hedge));
+    const escalation = perCall(() => resolveEscalation(route, config, facts.stream));
     const startedAt = config.now();
+
     let deadlineAt = extras?.deadlineAt;
     if (route?.deadlineMs !== undefined) {
       if (typeof route.deadlineMs !== 'number' || !(route.deadlineMs > 0)) {
@@ -272,6 +316,12 @@ class TieredRouter implements Router, Engine {
       const at = startedAt + route.deadlineMs;
       deadlineAt = deadlineAt === undefined ? at : Math.min(deadlineAt, at);
     }
+    if (deadlineAt !== undefined && deadlineAt <= startedAt) {
+      throw new DeadlineExceededError(
+        `Failed to start the call: its deadline passed ${Math.round(startedAt - deadlineAt)}ms ago`,
+        0,
+      );
+    }
     const totalMs = options?.timeout ?? config.timeouts.totalMs;
     if (typeof totalMs !== 'number' || !(totalMs > 0)) {
       throw new InvalidRequestError(
@@ -279,11 +329,16 @@ class TieredRouter implements Router, Engine {
         'timeout',
       );
     }
+    // One timer bounds the call: the total timeout, or the deadline when that comes first.
+    const deadlineLeft =
+      deadlineAt === undefined ? Number.POSITIVE_INFINITY : deadlineAt - startedAt;
+    const limitMs = Math.min(totalMs, deadlineLeft);
+    const limitReason = deadlineLeft < totalMs ? DEADLINE : TOTAL_TIMEOUT;
 
     const requestId = `${this.#idPrefix}-${(this.#nextId++).toString(36)}`;
     const controller = new AbortController();
     const unlinkCaller = linkAbort(options?.signal ?? undefined, controller);
-    const timer = setTimeout(() => controller.abort(TOTAL_TIMEOUT), totalMs);
+    const timer = setTimeout(() => controller.abort(limitReason), limitMs);
     timer.unref?.();
     this.#inFlight.add(controller);
     this.#totals.inFlight++;
@@ -298,6 +353,12 @@ class TieredRouter implements Router, Engine {
           [],
         );
       }
+      if (signal.reason === DEADLINE) {
+        return new DeadlineExceededError(
+          `Failed to complete the call before its deadline (${Math.round(limitMs)}ms after it started)`,
+          limitMs,
+        );
+      }
       if (signal.reason === CLOSING) return new AbortError('Call aborted: the router is closing');
       return new AbortError('Call aborted by the caller', signal.reason);
     };
@@ -308,6 +369,10 @@ class TieredRouter implements Router, Engine {
       priority,
       deadlineAt,
       affinity: extras?.affinity,
+      onServed: extras?.onServed,
+      budget: extras?.budget,
+      hedge,
+      escalation,
       callerHeaders: options?.headers,
       signal: controller.signal,
       abortError,
@@ -341,19 +406,20 @@ class TieredRouter implements Router, Engine {
   }
 
   #resolvePin(model: string | undefined, route: RouteHints | undefined): Pin | undefined {
+    const { endpoints, tiers } = this.config;
     if (route?.endpoint !== undefined) {
-      if (!this.config.endpoints.some((e) => e.id === route.endpoint)) {
+      if (!endpoints.some((e) => e.id === route.endpoint)) {
         throw new InvalidRequestError(
-          `Failed to route the call: unknown endpoint "${route.endpoint}" in \`route.endpoint\`; endpoints are ${this.config.endpoints.map((e) => `"${e.id}"`).join(', ')}`,
+          `Failed to route the call: unknown endpoint "${route.endpoint}" in \`route.endpoint\`; endpoints are ${endpoints.map((e) => `"${e.id}"`).join(', ')}`,
           'route.endpoint',
         );
       }
       return { kind: 'endpoint', id: route.endpoint };
     }
     if (route?.tier !== undefined) {
-      if (!this.config.tiers.includes(route.tier)) {
+      if (!tiers.includes(route.tier)) {
         throw new InvalidRequestError(
-          `Failed to route the call: unknown tier "${route.tier}" in \`route.tier\`; tiers are ${this.config.tiers.map((t) => `"${t}"`).join(', ')}`,
+          `Failed to route the call: unknown tier "${route.tier}" in \`route.tier\`; tiers are ${tiers.map((t) => `"${t}"`).join(', ')}`,
           'route.tier',
         );
       }
@@ -362,24 +428,58 @@ class TieredRouter implements Router, Engine {
     if (model === undefined) return undefined;
     if (this.#pins.has(model)) return this.#pins.get(model);
     throw new InvalidRequestError(
-      `Failed to route the call: unknown model "${model}". Use "auto", a tier (${this.config.tiers.join(', ')}), an endpoint id (${this.config.endpoints.map((e) => e.id).join(', ')}) or an endpoint model (${[...new Set(this.config.endpoints.map((e) => e.model))].join(', ')})`,
+      `Failed to route the call: unknown model "${model}". Use "auto", a tier (${tiers.join(', ')}), an endpoint id (${endpoints.map((e) => e.id).join(', ')}) or an endpoint model (${[...new Set(endpoints.map((e) => e.model))].join(', ')})`,
       'model',
     );
   }
 }
 
-function resolvePriority(priority: RouteHints['priority']): number {
-  if (priority === undefined) return 0;
-  if (typeof priority === 'number' && Number.isFinite(priority)) return priority;
-  if (priority === 'interactive' || priority === 'background') return PRIORITIES[priority];
-  throw new InvalidRequestError(
-    `Failed to route the call: \`route.priority\` must be 'interactive', 'background' or a number, got ${JSON.stringify(priority)}`,
-    'route.priority',
-  );
+function resolveCallHedge(
+  value: RouteHints['hedge'],
+  routerHedge: ResolvedHedge | false,
+): ResolvedHedge | false {
+  if (value === undefined) return routerHedge;
+  if (value === false) return false;
+  return resolveHedge('route.hedge', value);
+}
+
+function resolveEscalation(
+  route: RouteHints | undefined,
+  config: ResolvedConfig,
+  stream: boolean,
+): Escalation | undefined {
+  const accept = route?.accept;
+  if (accept !== undefined && typeof accept !== 'function') {
+    throw new ConfigError(
+      'route.accept',
+      `Expected \`route.accept\` to be a function, got ${typeof accept}`,
+    );
+  }
+  const triggers = resolveEscalate('route.escalate', route?.escalate, config.escalate);
+  if (!accept && !triggers.onLength && !triggers.onInvalidJson) return undefined;
+  if (stream) {
+    if (!accept && route?.escalate === undefined) return undefined; // router-wide triggers skip streams
+    throw new InvalidRequestError(
+      'Failed to route the call: escalation (`route.accept` / `route.escalate`) needs a whole completion; it cannot re-run a stream the caller is already reading',
+      'route.accept',
+    );
+  }
+  return { accept, onLength: triggers.onLength, onInvalidJson: triggers.onInvalidJson };
+}
+
+// Per-call options are the caller's input: their ConfigError becomes an InvalidRequestError.
+function perCall<T>(resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new InvalidRequestError(`Failed to route the call: ${error.message}`, error.field);
+    throw error;
+  }
 }
 
 /** The router internals the fetch adapter and sessions use. */
-export type RouterInternals = Pick<TieredRouter, 'run' | 'config'>;
+export type RouterInternals = Pick<TieredRouter, 'run' | 'config' | 'emit'>;
 
 /**
  * Creates a router over edge and origin endpoints. Validates every option up front and throws a

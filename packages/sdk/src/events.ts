@@ -132,6 +132,16 @@ export interface BudgetExceededEvent extends EventBase {
   readonly worstCaseUsd: number;
 }
 
+export interface BatchProgressEvent extends EventBase {
+  readonly requestId: undefined;
+  readonly sessionId: string;
+  readonly batchId: string;
+  /** Calls settled so far (answered or failed). */
+  readonly done: number;
+  readonly failed: number;
+  readonly total: number;
+}
+
 export interface RequestEndEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
@@ -167,6 +177,7 @@ export interface RouterEvents {
   'probe:end': [event: ProbeEndEvent];
   'queue:wait': [event: QueueWaitEvent];
   'budget:exceeded': [event: BudgetExceededEvent];
+  'batch:progress': [event: BatchProgressEvent];
   'request:end': [event: RequestEndEvent];
   'request:error': [event: RequestErrorEvent];
 }

@@ -1,6 +1,7 @@
 export type {
   Capabilities,
   EndpointOptions,
+  EscalateOptions,
   EstimateOptions,
   FetchLike,
   HealthOptions,
@@ -44,6 +45,7 @@ export type {
   AttemptErrorEvent,
   AttemptKind,
   AttemptStartEvent,
+  BatchProgressEvent,
   BudgetExceededEvent,
   CandidateScore,
   EndpointEjectEvent,
@@ -61,4 +63,5 @@ export type {
   RouterEvents,
   RouteSelectEvent,
 } from './events.js';
+export type { BatchOptions, Session, SessionOptions, SessionStats } from './session.js';
 export type { EndpointStats, Percentiles, RouterStats } from './stats.js';

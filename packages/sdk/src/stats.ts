@@ -53,6 +53,8 @@ export interface RouterStats {
     readonly savingRatio: number;
     /** Calls answered per tier. */
     readonly byTier: Readonly<Record<string, number>>;
+    /** Answers rejected by escalation and re-run on the next tier. */
+    readonly escalations: number;
   };
 }
 
@@ -63,6 +65,7 @@ export class Totals {
   inFlight = 0;
   costUsd = 0;
   originOnlyCostUsd = 0;
+  escalations = 0;
   readonly byTier: Record<string, number> = {};
 
   constructor(config: ResolvedConfig) {
@@ -102,6 +105,7 @@ export function buildStats(signals: readonly EndpointSignals[], totals: Totals):
       originOnlyCostUsd: totals.originOnlyCostUsd,
       savingRatio: totals.originOnlyCostUsd > 0 ? 1 - totals.costUsd / totals.originOnlyCostUsd : 0,
       byTier: { ...totals.byTier },
+      escalations: totals.escalations,
     },
   };
 }

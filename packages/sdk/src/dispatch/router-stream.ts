@@ -13,7 +13,13 @@ export type StreamOutcome =
       readonly lastChunkAt: number;
       readonly contentChunks: number;
     }
-  | { readonly ok: false; readonly error: TieredError; readonly cancelled: boolean };
+  | {
+      readonly ok: false;
+      readonly error: TieredError;
+      readonly cancelled: boolean;
+      /** Dropped by the router (a hedge's loser), never seen by the caller. */
+      readonly discarded?: boolean;
+    };
 
 export interface RouterStreamSpec {
   readonly requestId: string;
@@ -157,6 +163,19 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       ok: false,
       error: this.#interrupted('disconnect', 'Stream cancelled by the caller'),
       cancelled: true,
+    });
+  }
+
+  /** Drops a stream no caller will read (a hedge's loser): aborts upstream, frees its slot. */
+  discard(): void {
+    if (this.#settled) return;
+    this.controller.abort();
+    this.#spec.rest.return(undefined).catch(() => {});
+    this.#settle({
+      ok: false,
+      error: this.#interrupted('disconnect', 'Stream discarded'),
+      cancelled: true,
+      discarded: true,
     });
   }
 

@@ -267,7 +267,7 @@ describe('planRoute: choosing the endpoint in a tier', () => {
   it('sticks to the session’s endpoint', () => {
     const { plan } = fleet([ep('edge-a', 'edge'), ep('edge-b', 'edge'), ep('edge-c', 'edge')]);
     for (let seed = 0; seed < 20; seed++) {
-      const p = plan({ affinity: 'edge-c' }, seeded(seed));
+      const p = plan({ affinity: new Set(['edge-c']) }, seeded(seed));
       expect(primary(p)).toBe('edge-c');
       expect(p.reason).toMatch(/affinity/);
     }
@@ -277,7 +277,7 @@ describe('planRoute: choosing the endpoint in a tier', () => {
     const { plan, byId } = fleet([ep('edge-a', 'edge'), ep('edge-b', 'edge')]);
     byId('edge-a').ttft.observe(400, now);
     byId('edge-b').ttft.observe(350, now);
-    expect(primary(plan({ affinity: 'edge-a' }))).toBe('edge-a');
+    expect(primary(plan({ affinity: new Set(['edge-a']) }))).toBe('edge-a');
   });
 
   it('leaves the session’s endpoint when it is overloaded against the tier’s mean', () => {
@@ -288,31 +288,29 @@ describe('planRoute: choosing the endpoint in a tier', () => {
     ]);
     byId('edge-c').inFlight = 10;
     for (let seed = 0; seed < 20; seed++) {
-      const p = plan({ affinity: 'edge-c' }, seeded(seed));
+      const p = plan({ affinity: new Set(['edge-c']) }, seeded(seed));
       expect(primary(p)).not.toBe('edge-c');
       expect(p.reason).toMatch(/P2C/);
     }
   });
 
-  // Bug: the load guard compares the sticky endpoint with 2 × the tier's mean in-flight count
-  // (plan-route.ts:186), a mean that includes the sticky endpoint itself. With two endpoints in
-  // the tier, 2 × mean + 1 = a + b + 1 > a always, so affinity never yields however loaded its
-  // endpoint is: a session can pile every call onto one of two edge boxes.
+  // Regression: the guard once compared with a mean that included the sticky endpoint itself,
+  // which with two endpoints always let affinity through, however loaded.
   it('leaves the session’s endpoint when overloaded, in a two-endpoint tier', () => {
     const { plan, byId } = fleet([ep('edge-a', 'edge'), ep('edge-b', 'edge')]);
     byId('edge-b').inFlight = 50;
-    expect(primary(plan({ affinity: 'edge-b' }))).toBe('edge-a');
+    expect(primary(plan({ affinity: new Set(['edge-b']) }))).toBe('edge-a');
   });
 
   it('ignores affinity to an ejected endpoint', () => {
     const { plan, byId } = fleet([ep('edge-a', 'edge'), ep('edge-b', 'edge')]);
     eject(byId('edge-b'));
-    expect(primary(plan({ affinity: 'edge-b' }))).toBe('edge-a');
+    expect(primary(plan({ affinity: new Set(['edge-b']) }))).toBe('edge-a');
   });
 
   it('ignores affinity to an endpoint the prompt does not fit', () => {
     const { plan } = fleet([ep('edge-a', 'edge'), ep('origin', 'origin')]);
-    expect(ids(plan({ affinity: 'edge-a', promptChars: 40_000 }))).toEqual(['origin']);
+    expect(ids(plan({ affinity: new Set(['edge-a']), promptChars: 40_000 }))).toEqual(['origin']);
   });
 });
 
@@ -439,7 +437,7 @@ describe('planRoute: purity', () => {
     const snapshot = () =>
       signals.map((s) => [s.inFlight, s.queued, s.ttft.value, s.health.ejected, s.charsPerToken]);
     const before = snapshot();
-    plan({ affinity: 'e2', deadlineMs: 1 });
+    plan({ affinity: new Set(['e2']), deadlineMs: 1 });
     plan({ promptChars: 1_000_000 });
     expect(snapshot()).toEqual(before);
   });

@@ -6,8 +6,14 @@ export interface RouteInput extends FilterInput {
   readonly expectedOutputTokens: number;
   /** Time left for the call, in ms; tiers predicted slower are skipped. */
   readonly deadlineMs?: number | undefined;
-  /** Endpoint the session sticks to, if still healthy and not overloaded. */
-  readonly affinity?: string | undefined;
+  /** Endpoints a session sticks to (one per tier), while healthy and not overloaded. */
+  readonly affinity?: ReadonlySet<string> | undefined;
+  /** Escalation: endpoints of tiers before this index are out. */
+  readonly minTier?: number | undefined;
+  /** Budget: endpoints whose worst-case cost exceeds this (USD) are out. */
+  readonly maxCostUsd?: number | undefined;
+  /** Output tokens assumed for the worst-case cost. */
+  readonly worstCaseOutputTokens?: number | undefined;
 }
 
 export interface RouteContext {
@@ -54,7 +60,9 @@ export function planRoute(input: RouteInput, ctx: RouteContext): RoutePlan {
   const candidates: Candidate[] = [];
   let anyAvailable = false;
   for (const s of ctx.endpoints) {
-    const why = exclusionReason(s, input, ctx.contextMargin, ctx.imageTokens);
+    const why =
+      exclusionReason(s, input, ctx.contextMargin, ctx.imageTokens) ??
+      sessionExclusion(s, input, ctx.imageTokens);
     if (why !== undefined) {
       excluded[s.endpoint.id] = why;
       continue;
@@ -149,6 +157,35 @@ export function planRoute(input: RouteInput, ctx: RouteContext): RoutePlan {
   return { order, candidates, excluded, reason };
 }
 
+/** Escalation and budget limits, which only sessions and `route.accept` set. */
+function sessionExclusion(
+  s: EndpointSignals,
+  input: RouteInput,
+  imageTokens: number,
+): string | undefined {
+  if (input.minTier !== undefined && s.endpoint.tierIndex < input.minTier)
+    return 'escalated past this tier';
+  if (input.maxCostUsd !== undefined) {
+    const cost = worstCaseCostUsd(s, input, imageTokens);
+    if (cost > input.maxCostUsd) {
+      return `worst-case cost $${cost.toPrecision(3)} > budget left $${Math.max(0, input.maxCostUsd).toPrecision(3)}`;
+    }
+  }
+  return undefined;
+}
+
+/** The most a call can cost on an endpoint: its prompt estimate plus the worst-case output. */
+export function worstCaseCostUsd(
+  s: EndpointSignals,
+  input: RouteInput,
+  imageTokens: number,
+): number {
+  const prompt = s.promptTokensFor(input.promptChars, input.imageParts * imageTokens);
+  const output = input.worstCaseOutputTokens ?? input.outputTokens;
+  const price = s.endpoint.price;
+  return (prompt * price.inputPerMTok + output * price.outputPerMTok) / 1e6;
+}
+
 function score(s: EndpointSignals, input: RouteInput, ctx: RouteContext): Candidate {
   const e = s.endpoint;
   const promptTokens = s.promptTokensFor(input.promptChars, input.imageParts * ctx.imageTokens);
@@ -173,11 +210,11 @@ function score(s: EndpointSignals, input: RouteInput, ctx: RouteContext): Candid
 
 function pickPrimary(
   inTier: Candidate[],
-  affinity: string | undefined,
+  affinity: ReadonlySet<string> | undefined,
   random: () => number,
 ): { candidate: Candidate; how: string } {
-  if (affinity !== undefined) {
-    const sticky = inTier.find((c) => c.signals.endpoint.id === affinity);
+  if (affinity !== undefined && affinity.size > 0) {
+    const sticky = inTier.find((c) => affinity.has(c.signals.endpoint.id));
     if (sticky) {
       // Load guard: affinity must never pile a fleet onto one endpoint. Compared with the mean of
       // the others (a mean that includes the sticky one would always let it through with two).

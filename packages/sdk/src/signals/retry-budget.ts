@@ -29,15 +29,15 @@ export class RetryBudget {
     this.#deposits[this.#bucket] = (this.#deposits[this.#bucket] ?? 0) + 1;
   }
 
-  /** Takes one retry if the budget allows it. */
-  tryWithdraw(now: number): boolean {
-    if (this.available(now) < 1) return false;
+  /** Takes one retry if the budget allows it; `ratio` overrides the deposit ratio for this check. */
+  tryWithdraw(now: number, ratio = this.#ratio): boolean {
+    if (this.available(now, ratio) < 1) return false;
     this.#withdrawals[this.#bucket] = (this.#withdrawals[this.#bucket] ?? 0) + 1;
     return true;
   }
 
   /** Retries available now. */
-  available(now: number): number {
+  available(now: number, ratio = this.#ratio): number {
     this.#advance(now);
     let deposits = 0;
     let withdrawals = 0;
@@ -46,7 +46,7 @@ export class RetryBudget {
       withdrawals += this.#withdrawals[i] ?? 0;
     }
     const floor = (this.#minPerSec * this.#windowMs) / 1000;
-    return floor + deposits * this.#ratio - withdrawals;
+    return floor + deposits * ratio - withdrawals;
   }
 
   #advance(now: number): void {

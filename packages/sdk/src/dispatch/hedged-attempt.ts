@@ -1,0 +1,111 @@
+import { HEDGE_LOST, linkAbort } from '../internal/abort.js';
+import type { EndpointSignals } from '../signals/endpoint-signals.js';
+import { AttemptFailure } from './attempt-failure.js';
+import type { AttemptOutcome, Call, Engine } from './engine.js';
+import { type TrackedAttemptSpec, trackedAttempt } from './tracked-attempt.js';
+
+export interface HedgeSpec extends Omit<TrackedAttemptSpec, 'signal' | 's'> {
+  readonly primary: EndpointSignals;
+  readonly secondary: EndpointSignals;
+  readonly delayMs: number;
+  /** Endpoints tried by this call; the secondary joins once its attempt starts. */
+  readonly tried: Set<string>;
+}
+
+/**
+ * An attempt with a delayed hedge ("The Tail at Scale"): if the primary has produced nothing (no
+ * first token, or for a plain call no answer) after `delayMs`, the same call goes to the
+ * secondary too — if the hedge budget allows — and the first attempt to succeed wins; the other
+ * is aborted. A failure of one lane waits for the other; a caller error or abort ends both.
+ */
+export function hedgedAttempt(
+  engine: Engine,
+  call: Call,
+  spec: HedgeSpec,
+): Promise<AttemptOutcome> {
+  const { config } = engine;
+  const { primary, secondary } = spec;
+  const lanes = [new AbortController(), new AbortController()] as const;
+  const unlinks = lanes.map((lane) => linkAbort(call.signal, lane));
+
+  return new Promise<AttemptOutcome>((resolve, reject) => {
+    let settled = false;
+    let running = 1;
+    let lastFailure: unknown;
+    let hedged = false;
+
+    const finish = () => {
+      settled = true;
+      clearTimeout(timer);
+      for (const unlink of unlinks) unlink();
+    };
+    const onWin = (outcome: AttemptOutcome, lane: 0 | 1) => {
+      running--;
+      if (settled) {
+        // Both produced a token in the same turn: drop the late one.
+        if (outcome.kind === 'stream') outcome.stream.discard();
+        return;
+      }
+      finish();
+      lanes[lane === 0 ? 1 : 0].abort(HEDGE_LOST);
+      resolve(outcome);
+    };
+    const onLoss = (error: unknown, lane: 0 | 1) => {
+      running--;
+      if (settled) return;
+      const lostRace = lanes[lane].signal.reason === HEDGE_LOST;
+      if (!lostRace) lastFailure = error;
+      const fatal =
+        !(error instanceof AttemptFailure) ||
+        (!error.retryable && !lostRace) ||
+        call.signal.aborted;
+      // Wait for the other lane, unless nothing else is running or can start.
+      if (fatal || (running === 0 && (hedged || lane === 1))) {
+        finish();
+        lanes[lane === 0 ? 1 : 0].abort(HEDGE_LOST);
+        reject(lastFailure ?? error);
+        return;
+      }
+      if (running === 0 && !hedged) {
+        // The primary failed before the hedge was due: no hedge; ordinary failover takes over.
+        finish();
+        reject(error);
+      }
+    };
+    const start = (s: EndpointSignals, lane: 0 | 1) => {
+      trackedAttempt(engine, call, {
+        s,
+        kind: lane === 0 ? spec.kind : 'hedge',
+        attempts: spec.attempts,
+        signal: lanes[lane].signal,
+        onStreamEnd: spec.onStreamEnd,
+      }).then(
+        (outcome) => onWin(outcome, lane),
+        (error) => onLoss(error, lane),
+      );
+    };
+
+    const timer = setTimeout(() => {
+      if (settled) return;
+      const now = config.now();
+      // Extra load stays within maxExtraLoad of recent calls; a same-tier hedge is also a retry.
+      const maxExtraLoad = call.hedge === false ? 0 : call.hedge.maxExtraLoad;
+      if (!engine.hedgeBudget.tryWithdraw(now, maxExtraLoad)) return;
+      const sameTier = secondary.endpoint.tierIndex === primary.endpoint.tierIndex;
+      if (sameTier && !engine.budgets[secondary.endpoint.tierIndex]?.tryWithdraw(now)) return;
+      hedged = true;
+      running++;
+      spec.tried.add(secondary.endpoint.id);
+      engine.emit('hedge:start', () => ({
+        requestId: call.requestId,
+        timestamp: Date.now(),
+        endpointId: secondary.endpoint.id,
+        primaryEndpointId: primary.endpoint.id,
+        delayMs: spec.delayMs,
+      }));
+      start(secondary, 1);
+    }, spec.delayMs);
+    timer.unref?.();
+    start(primary, 0);
+  });
+}

@@ -1,0 +1,304 @@
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import PQueue from 'p-queue';
+import type {
+  CallOptions,
+  ChatCompletions,
+  RouteHints,
+  RouterChatParams,
+  RouterChatParamsNonStreaming,
+  RouterInternals,
+} from './create-router.js';
+import type { CallBudget } from './dispatch/engine.js';
+import type { RouterStream } from './dispatch/router-stream.js';
+import { BudgetExceededError, ConfigError, InvalidRequestError } from './errors.js';
+import { priorityValue } from './internal/priority.js';
+import {
+  fail,
+  isObject,
+  noUnknownKeys,
+  numberIn,
+  optionalString,
+  positiveInteger,
+} from './internal/validate.js';
+import type { EndpointSignals } from './signals/endpoint-signals.js';
+
+/** Options of `router.session()`. (contract) */
+export interface SessionOptions {
+  /** Shown in events and stats. @default a random id */
+  readonly id?: string | undefined;
+  /** USD the session may spend; a call whose worst case would exceed what is left goes to a cheaper tier, or is refused. @default unlimited */
+  readonly budgetUsd?: number | undefined;
+  /** One deadline for every call of the session, in ms from now. @default none */
+  readonly deadlineMs?: number | undefined;
+  /** Calls of the session in flight at once. @default unlimited */
+  readonly maxConcurrency?: number | undefined;
+  /** Keep calls on the endpoint that served the session in each tier (its prefix cache). @default true */
+  readonly affinity?: boolean | undefined;
+}
+
+/** Options of `session.batch()`. */
+export interface BatchOptions {
+  /** Calls of the batch in flight at once. @default the session's maxConcurrency, else 8 */
+  readonly concurrency?: number | undefined;
+  readonly priority?: RouteHints['priority'];
+  /** Aborts every call of the batch not yet settled. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface SessionStats {
+  readonly id: string;
+  /** Calls answered. */
+  readonly calls: number;
+  readonly failed: number;
+  readonly inFlight: number;
+  readonly costUsd: number;
+  readonly budgetUsd: number | undefined;
+  /** Budget left, less what calls in flight hold for their worst case. */
+  readonly remainingUsd: number | undefined;
+  /** Calls answered per endpoint. */
+  readonly byEndpoint: Readonly<Record<string, number>>;
+  /** The endpoint the session sticks to, per tier. */
+  readonly affinity: Readonly<Record<string, string>>;
+}
+
+/** A session: the calls of one agent chain. (contract) */
+export interface Session {
+  readonly id: string;
+  readonly chat: { readonly completions: ChatCompletions };
+  /**
+   * Runs many calls with bounded concurrency; results settled and in input order. Streaming
+   * bodies are refused (nothing is sent).
+   */
+  batch(
+    bodies: readonly RouterChatParamsNonStreaming[],
+    options?: BatchOptions,
+  ): Promise<PromiseSettledResult<ChatCompletion>[]>;
+  stats(): SessionStats;
+}
+
+let batches = 0;
+
+/** Builds a session over the router (validated options; `ConfigError` names the field). */
+export function createSession(router: RouterInternals, options: SessionOptions = {}): Session {
+  if (!isObject(options)) fail('session', 'an object', options);
+  noUnknownKeys('session', options as Record<string, unknown>, [
+    'id',
+    'budgetUsd',
+    'deadlineMs',
+    'maxConcurrency',
+    'affinity',
+  ]);
+  if (options.affinity !== undefined && typeof options.affinity !== 'boolean') {
+    fail('session.affinity', 'a boolean', options.affinity);
+  }
+  return new RouterSession(router, {
+    id:
+      optionalString('session.id', options.id) ??
+      `session-${Math.random().toString(36).slice(2, 10)}`,
+    budgetUsd:
+      options.budgetUsd === undefined
+        ? undefined
+        : numberIn('session.budgetUsd', options.budgetUsd, 0, 0),
+    deadlineMs:
+      options.deadlineMs === undefined
+        ? undefined
+        : numberIn('session.deadlineMs', options.deadlineMs, 0, 1),
+    maxConcurrency:
+      options.maxConcurrency === undefined
+        ? undefined
+        : positiveInteger('session.maxConcurrency', options.maxConcurrency),
+    affinity: options.affinity ?? true,
+  });
+}
+
+interface ResolvedSessionOptions {
+  readonly id: string;
+  readonly budgetUsd: number | undefined;
+  readonly deadlineMs: number | undefined;
+  readonly maxConcurrency: number | undefined;
+  readonly affinity: boolean;
+}
+
+class RouterSession implements Session, CallBudget {
+  readonly id: string;
+  readonly chat: { readonly completions: ChatCompletions };
+
+  readonly #router: RouterInternals;
+  readonly #options: ResolvedSessionOptions;
+  readonly #deadlineAt: number | undefined;
+  readonly #queue: PQueue | undefined;
+  // Sticky endpoint per tier; the set is what the policy reads.
+  readonly #sticky = new Map<string, string>();
+  #affinity: ReadonlySet<string> = new Set();
+  readonly #byEndpoint: Record<string, number> = {};
+  #spentUsd = 0;
+  #reservedUsd = 0;
+  #calls = 0;
+  #failed = 0;
+  #inFlight = 0;
+
+  constructor(router: RouterInternals, options: ResolvedSessionOptions) {
+    this.#router = router;
+    this.#options = options;
+    this.id = options.id;
+    this.#deadlineAt =
+      options.deadlineMs === undefined ? undefined : router.config.now() + options.deadlineMs;
+    this.#queue = options.maxConcurrency
+      ? new PQueue({ concurrency: options.maxConcurrency })
+      : undefined;
+    const create = (body: RouterChatParams, callOptions?: CallOptions) =>
+      this.#create(body, callOptions);
+    this.chat = { completions: { create } as ChatCompletions };
+  }
+
+  async #create(
+    body: RouterChatParams,
+    options?: CallOptions,
+  ): Promise<ChatCompletion | RouterStream> {
+    const run = async () => {
+      this.#inFlight++;
+      try {
+        const result = await this.#router.run(body, options, {
+          sessionId: this.id,
+          affinity: this.#options.affinity ? this.#affinity : undefined,
+          onServed: (s) => this.#served(s),
+          budget: this.#options.budgetUsd === undefined ? undefined : this,
+          deadlineAt: this.#deadlineAt,
+        });
+        if (result.kind === 'completion') this.#calls++;
+        return result.kind === 'completion' ? result.completion : result.stream;
+      } catch (error) {
+        this.#failed++;
+        throw error;
+      } finally {
+        this.#inFlight--;
+      }
+    };
+    if (!this.#queue) return run();
+    const signal = options?.signal ?? undefined;
+    const priority = priorityValue(options?.route?.priority);
+    return this.#queue.add(run, { signal, priority }) as Promise<ChatCompletion | RouterStream>;
+  }
+
+  async batch(
+    bodies: readonly RouterChatParamsNonStreaming[],
+    options: BatchOptions = {},
+  ): Promise<PromiseSettledResult<ChatCompletion>[]> {
+    if (!Array.isArray(bodies)) {
+      throw new InvalidRequestError('Failed to run the batch: `bodies` must be an array', 'bodies');
+    }
+    for (const [i, body] of bodies.entries()) {
+      if ((body as { stream?: unknown })?.stream === true) {
+        throw new InvalidRequestError(
+          `Failed to run the batch: \`bodies[${i}]\` asks for a stream; a batch settles whole completions (use chat.completions.create for streams)`,
+          `bodies[${i}].stream`,
+        );
+      }
+    }
+    let concurrency = this.#options.maxConcurrency ?? 8;
+    if (options.concurrency !== undefined) {
+      try {
+        concurrency = positiveInteger('batch.concurrency', options.concurrency);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new InvalidRequestError(error.message, error.field);
+        throw error;
+      }
+    }
+    const batchId = `batch-${++batches}`;
+    const total = bodies.length;
+    let done = 0;
+    let failed = 0;
+    const progress = () =>
+      this.#router.emit('batch:progress', () => ({
+        requestId: undefined,
+        timestamp: Date.now(),
+        sessionId: this.id,
+        batchId,
+        done,
+        failed,
+        total,
+      }));
+    const queue = new PQueue({ concurrency });
+    const route = options.priority === undefined ? undefined : { priority: options.priority };
+    return Promise.all(
+      bodies.map((body) =>
+        queue
+          .add(
+            () => this.#create(body, { signal: options.signal, route }) as Promise<ChatCompletion>,
+            {
+              signal: options.signal,
+            },
+          )
+          .then(
+            (value): PromiseSettledResult<ChatCompletion> => {
+              done++;
+              progress();
+              return { status: 'fulfilled', value };
+            },
+            (reason: unknown): PromiseSettledResult<ChatCompletion> => {
+              done++;
+              failed++;
+              progress();
+              return { status: 'rejected', reason };
+            },
+          ),
+      ),
+    );
+  }
+
+  stats(): SessionStats {
+    const budget = this.#options.budgetUsd;
+    return {
+      id: this.id,
+      calls: this.#calls,
+      failed: this.#failed,
+      inFlight: this.#inFlight,
+      costUsd: this.#spentUsd,
+      budgetUsd: budget,
+      remainingUsd: budget === undefined ? undefined : this.available(),
+      byEndpoint: { ...this.#byEndpoint },
+      affinity: Object.fromEntries(this.#sticky),
+    };
+  }
+
+  // CallBudget: what dispatch reserves and settles for calls of this session.
+  available(): number {
+    return (
+      (this.#options.budgetUsd ?? Number.POSITIVE_INFINITY) - this.#spentUsd - this.#reservedUsd
+    );
+  }
+
+  reserve(usd: number): void {
+    this.#reservedUsd += usd;
+  }
+
+  settle(reservedUsd: number, spentUsd: number): void {
+    this.#reservedUsd = Math.max(0, this.#reservedUsd - reservedUsd);
+    this.#spentUsd += spentUsd;
+  }
+
+  refuse(requestId: string, worstCaseUsd: number) {
+    const budgetUsd = this.#options.budgetUsd ?? 0;
+    const spentUsd = this.#spentUsd;
+    this.#router.emit('budget:exceeded', () => ({
+      requestId,
+      timestamp: Date.now(),
+      sessionId: this.id,
+      budgetUsd,
+      spentUsd,
+      worstCaseUsd,
+    }));
+    return new BudgetExceededError(
+      `Failed to route the call: its worst-case cost $${worstCaseUsd.toPrecision(3)} on the cheapest fitting tier exceeds what is left of session ${this.id}'s budget ($${Math.max(0, this.available()).toPrecision(3)} of $${budgetUsd}); nothing was sent`,
+      { budgetUsd, spentUsd, worstCaseUsd },
+    );
+  }
+
+  #served(s: EndpointSignals): void {
+    const e = s.endpoint;
+    this.#byEndpoint[e.id] = (this.#byEndpoint[e.id] ?? 0) + 1;
+    if (!this.#options.affinity || this.#sticky.get(e.tier) === e.id) return;
+    this.#sticky.set(e.tier, e.id);
+    this.#affinity = new Set(this.#sticky.values());
+  }
+}
