@@ -1,0 +1,31 @@
+import type { ExampleOptions } from '../shared/example-options.js';
+import * as dropIn from './drop-in.js';
+import * as fetchAdapter from './fetch-adapter.js';
+import * as streamingFailover from './streaming-failover.js';
+import * as threeTier from './three-tier.js';
+
+/** A runnable example: what it shows, in one line, and its `run()`. */
+export interface Example {
+  readonly summary: string;
+  readonly run: (options?: ExampleOptions) => Promise<unknown>;
+}
+
+/** The examples `pnpm --filter @tiered/examples example NAME` runs, by name. */
+export const examples: Readonly<Record<string, Example>> = {
+  'drop-in': {
+    summary: 'router.chat.completions.create: short prompts to an edge, long ones to the origin',
+    run: dropIn.run,
+  },
+  'fetch-adapter': {
+    summary: 'router.fetch under the official openai client, with the x-tiered-* response headers',
+    run: fetchAdapter.run,
+  },
+  'streaming-failover': {
+    summary: 'an edge that 503s or hangs: the origin serves the stream; a cut stream throws',
+    run: streamingFailover.run,
+  },
+  'three-tier': {
+    summary: "tiers: ['edge', 'regional', 'origin'], each call to the first tier that fits it",
+    run: threeTier.run,
+  },
+};
