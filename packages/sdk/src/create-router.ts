@@ -160,10 +160,11 @@ class TieredRouter implements Router, Engine {
     this.budgets = config.tiers.map(
       () => new RetryBudget(r.budgetRatio, r.budgetMinPerSec, r.budgetWindowMs),
     );
-    // No floor: hedges are pure extra load, allowed only as a share of recent calls.
+    // Hedges are pure extra load: a share of recent calls, plus one per window so a quiet client
+    // can still hedge now and then.
     this.hedgeBudget = new RetryBudget(
       config.hedge ? config.hedge.maxExtraLoad : 0.05,
-      0,
+      1000 / r.budgetWindowMs,
       r.budgetWindowMs,
     );
     this.slots = new Slots(config.maxConcurrency);
