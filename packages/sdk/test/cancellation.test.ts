@@ -22,8 +22,11 @@ describe('cancellation', () => {
   });
 
   it('aborting a queued call removes it from the queue; it is never sent', async () => {
-    lab = await startLab([edgeProfile('edge-1', { ttftMs: 200 }), originProfile()], {}, (id) =>
-      id === 'edge-1' ? { maxConcurrency: 1 } : {},
+    // A generous first-token timeout: only the abort may end these calls, not a slow machine.
+    lab = await startLab(
+      [edgeProfile('edge-1', { ttftMs: 200 }), originProfile()],
+      { timeouts: { firstTokenFloorMs: 5_000 } },
+      (id) => (id === 'edge-1' ? { maxConcurrency: 1 } : {}),
     );
     const first = lab.router.chat.completions.create(short, { route: { endpoint: 'edge-1' } });
     await tick(20);
@@ -43,7 +46,9 @@ describe('cancellation', () => {
   });
 
   it('aborting during an attempt aborts the upstream request and starts nothing further', async () => {
-    lab = await startLab([edgeProfile('edge-1', { ttftMs: 500 }), originProfile()]);
+    lab = await startLab([edgeProfile('edge-1', { ttftMs: 500 }), originProfile()], {
+      timeouts: { firstTokenFloorMs: 5_000 },
+    });
     const controller = new AbortController();
     const call = lab.router.chat.completions.create(short, { signal: controller.signal });
     await tick(50);
@@ -87,7 +92,9 @@ describe('cancellation', () => {
 
 describe('close()', () => {
   it('lets calls in flight finish, then refuses new calls with RouterClosedError', async () => {
-    lab = await startLab([edgeProfile('edge-1', { ttftMs: 100 })]);
+    lab = await startLab([edgeProfile('edge-1', { ttftMs: 100 })], {
+      timeouts: { firstTokenFloorMs: 5_000 },
+    });
     const inFlight = lab.router.chat.completions.create(short);
     await tick(10);
     const closed = lab.router.close();

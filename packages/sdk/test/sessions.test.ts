@@ -111,7 +111,9 @@ describe('sessions: budget', () => {
 
 describe('sessions: deadline', () => {
   it('skips a tier predicted too slow for the time left', async () => {
-    lab = await startLab([edgeProfile('edge-1', { ttftMs: 250 }), originProfile({ ttftMs: 5 })]);
+    lab = await startLab([edgeProfile('edge-1', { ttftMs: 250 }), originProfile({ ttftMs: 5 })], {
+      timeouts: { firstTokenFloorMs: 5_000 },
+    });
     // Learn both tiers' latency first.
     for (let i = 0; i < 3; i++) {
       await lab.router.chat.completions.create({ ...ask('warm'), model: 'edge' });
