@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as dropIn from '../src/examples/drop-in.js';
+import * as escalation from '../src/examples/escalation.js';
 import { examples } from '../src/examples/example-registry.js';
 import * as fetchAdapter from '../src/examples/fetch-adapter.js';
+import * as hedging from '../src/examples/hedging.js';
+import * as sessionBudget from '../src/examples/session-budget.js';
 import * as streamingFailover from '../src/examples/streaming-failover.js';
 import * as threeTier from '../src/examples/three-tier.js';
 import { formatSummary } from '../src/scenario/format-summary.js';
@@ -65,9 +68,51 @@ describe('examples', () => {
     ]);
   });
 
+  it('session-budget: cheap calls fit the budget; the one it cannot cover is refused, nothing sent', async () => {
+    const { answered, refused, originReceived, session } = await sessionBudget.run(fast);
+    expect(answered).toEqual({ 'edge-1': 3 });
+    expect(refused).toMatchObject({
+      errorName: 'BudgetExceededError',
+      code: 'budget_exceeded',
+      budgetUsd: 0.01,
+    });
+    expect(refused.worstCaseUsd).toBeGreaterThan(refused.budgetUsd - refused.spentUsd);
+    expect(originReceived).toBe(0);
+    expect(session.costUsd).toBeLessThan(0.01);
+  });
+
+  it('escalation: an answer route.accept rejects is re-run on the next tier; an accepted one is kept', async () => {
+    const { calls } = await escalation.run(fast);
+    expect(
+      calls.map((c) => [c.servedBy, c.attempts.map((a) => `${a.endpointId}:${a.kind}`)]),
+    ).toEqual([
+      ['edge-1', ['edge-1:primary']],
+      ['origin', ['edge-1:primary', 'origin:escalation']],
+    ]);
+    expect(calls[1]?.words).toBeGreaterThanOrEqual(20);
+  });
+
+  it('hedging: hedge: true sends second attempts within its budget; none without it', async () => {
+    const { withoutHedge, withHedge } = await hedging.run(fast);
+    expect(withoutHedge.calls).toBe(40);
+    expect(withHedge.calls).toBe(40);
+    expect(withoutHedge.hedges).toBe(0);
+    expect(withHedge.hedges).toBeGreaterThan(0);
+    // The extra load stays bounded (5% of calls by default, plus a small floor).
+    expect(withHedge.hedges).toBeLessThanOrEqual(10);
+  });
+
   it('the registry lists every example with a summary', () => {
     expect(Object.keys(examples).sort()).toEqual(
-      ['drop-in', 'fetch-adapter', 'streaming-failover', 'three-tier'].sort(),
+      [
+        'drop-in',
+        'escalation',
+        'fetch-adapter',
+        'hedging',
+        'session-budget',
+        'streaming-failover',
+        'three-tier',
+      ].sort(),
     );
     for (const e of Object.values(examples)) expect(e.summary.length).toBeGreaterThan(10);
   });

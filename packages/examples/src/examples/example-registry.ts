@@ -1,6 +1,9 @@
 import type { ExampleOptions } from '../shared/example-options.js';
 import * as dropIn from './drop-in.js';
+import * as escalation from './escalation.js';
 import * as fetchAdapter from './fetch-adapter.js';
+import * as hedging from './hedging.js';
+import * as sessionBudget from './session-budget.js';
 import * as streamingFailover from './streaming-failover.js';
 import * as threeTier from './three-tier.js';
 
@@ -23,6 +26,19 @@ export const examples: Readonly<Record<string, Example>> = {
   'streaming-failover': {
     summary: 'an edge that 503s or hangs: the origin serves the stream; a cut stream throws',
     run: streamingFailover.run,
+  },
+  'session-budget': {
+    summary:
+      'router.session({ budgetUsd }): a call the budget cannot cover is refused, nothing sent',
+    run: sessionBudget.run,
+  },
+  hedging: {
+    summary: 'createRouter({ hedge: true }) against edges with a heavy tail: p95 with and without',
+    run: hedging.run,
+  },
+  escalation: {
+    summary: "route.accept validates the edge's JSON answer; a rejected one re-runs on the origin",
+    run: escalation.run,
   },
   'three-tier': {
     summary: "tiers: ['edge', 'regional', 'origin'], each call to the first tier that fits it",

@@ -67,7 +67,7 @@ const SYNTHESIS_SYSTEM =
 
 const PLANNER_MAX_TOKENS = 48;
 const SUBAGENT_MAX_TOKENS = 32;
-const SYNTHESIS_MAX_TOKENS = 48;
+const SYNTHESIS_MAX_TOKENS = 32;
 /** Characters of source material the synthesis reads: ~9,500 tokens, more than an edge's 8k window. */
 const SOURCE_PACK_CHARS = 38_000;
 
