@@ -25,6 +25,7 @@ import { Slots } from './dispatch/slots.js';
 import { emitRequestError, emitRestore } from './dispatch/tracked-attempt.js';
 import {
   AbortError,
+  AllAttemptsFailedError,
   ConfigError,
   DeadlineExceededError,
   InvalidRequestError,
@@ -400,7 +401,9 @@ class TieredRouter implements Router, Engine {
     } catch (error) {
       call.finish();
       this.#totals.failed++;
-      const typed = TieredError.isInstance(error) ? error : new AbortError(String(error), error);
+      const typed = TieredError.isInstance(error)
+        ? error
+        : new AllAttemptsFailedError(`Failed to complete the call: ${String(error)}`, [], error);
       emitRequestError(this, call, typed, 0);
       throw typed;
     }

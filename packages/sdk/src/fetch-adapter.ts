@@ -70,7 +70,7 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
           headers: {
             'content-type': 'application/json',
             ...responseHeaders,
-            'x-tiered-request-id': result.completion.id ?? '',
+            'x-tiered-request-id': result.requestId,
           },
         });
       }

@@ -63,6 +63,10 @@ describe('router.fetch under the official openai client', () => {
     expect(data.choices[0]?.message.content).toMatch(/^edge-\d:/);
     expect(response.headers.get('x-tiered-tier')).toBe('edge');
     expect(response.headers.get('x-tiered-endpoint')).toMatch(/^edge-\d$/);
+    // The request id the router sent upstream, so a caller can find the call in events and logs.
+    const requestId = response.headers.get('x-tiered-request-id') as string;
+    const served = lab.mock.endpoint(response.headers.get('x-tiered-endpoint') as string);
+    expect(served.stats().byRequestId[requestId]).toBe(1);
 
     const stream = await openai.chat.completions.create({
       model: 'origin',

@@ -91,6 +91,7 @@ export type AttemptOutcome =
 export type CallResult =
   | {
       readonly kind: 'completion';
+      readonly requestId: string;
       readonly completion: ChatCompletion;
       readonly text: string;
       readonly served: EndpointSignals;

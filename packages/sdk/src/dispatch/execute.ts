@@ -285,7 +285,13 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
         false,
       );
       call.finish();
-      return { kind: 'completion', completion: outcome.completion, text: outcome.text, served };
+      return {
+        kind: 'completion',
+        requestId: call.requestId,
+        completion: outcome.completion,
+        text: outcome.text,
+        served,
+      };
     }
   } catch (error) {
     settleBudget(costUsd);
