@@ -156,26 +156,24 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
 
   /** Stops reading and aborts upstream (what `break` in `for await` does). */
   cancel(): void {
-    if (this.#settled) return;
-    this.controller.abort();
-    this.#spec.rest.return(undefined).catch(() => {});
-    this.#settle({
-      ok: false,
-      error: this.#interrupted('disconnect', 'Stream cancelled by the caller'),
-      cancelled: true,
-    });
+    this.#stop(false);
   }
 
   /** Drops a stream no caller will read (a hedge's loser): aborts upstream, frees its slot. */
   discard(): void {
+    this.#stop(true);
+  }
+
+  #stop(discarded: boolean): void {
     if (this.#settled) return;
     this.controller.abort();
     this.#spec.rest.return(undefined).catch(() => {});
+    const why = discarded ? 'Stream discarded' : 'Stream cancelled by the caller';
     this.#settle({
       ok: false,
-      error: this.#interrupted('disconnect', 'Stream discarded'),
+      error: this.#interrupted('disconnect', why),
       cancelled: true,
-      discarded: true,
+      discarded,
     });
   }
 

@@ -19,15 +19,19 @@ export class Probes {
   readonly #inFlight = new Set<AbortController>();
   #stopped = false;
 
-  constructor(
-    private readonly signals: readonly EndpointSignals[],
-    private readonly config: ResolvedConfig,
-    private readonly hooks: ProbeHooks,
-  ) {}
+  readonly #signals: readonly EndpointSignals[];
+  readonly #config: ResolvedConfig;
+  readonly #hooks: ProbeHooks;
+
+  constructor(signals: readonly EndpointSignals[], config: ResolvedConfig, hooks: ProbeHooks) {
+    this.#signals = signals;
+    this.#config = config;
+    this.#hooks = hooks;
+  }
 
   start(): void {
-    if (!this.config.probes) return;
-    for (const s of this.signals) this.#schedule(s, this.config.random() * 50);
+    if (!this.#config.probes) return;
+    for (const s of this.#signals) this.#schedule(s, this.#config.random() * 50);
   }
 
   stop(): void {
@@ -40,8 +44,8 @@ export class Probes {
 
   /** Probes one endpoint now. */
   async probe(s: EndpointSignals): Promise<ProbeEndEvent> {
-    const options = this.config.probes || { timeoutMs: 3_000 };
-    const { now, fetch } = this.config;
+    const options = this.#config.probes || { timeoutMs: 3_000 };
+    const { now, fetch } = this.#config;
     const controller = new AbortController();
     this.#inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
@@ -61,23 +65,6 @@ export class Probes {
     }
     const rttMs = now() - started;
     const ok = status !== undefined && status >= 200 && status < 300;
-    if (this.#stopped)
-      return {
-        requestId: undefined,
-        timestamp: Date.now(),
-        endpointId: s.endpoint.id,
-        ok,
-        rttMs,
-        status,
-      };
-    if (ok) {
-      s.rtt.observe(rttMs, now());
-      if (s.health.ejected) this.hooks.onTransition(s, s.health.recordSuccess(), 'probe succeeded');
-    } else {
-      const permanent = status === 401 || status === 403 || status === 404;
-      const reason = status === undefined ? 'probe failed to connect' : `probe answered ${status}`;
-      this.hooks.onTransition(s, s.health.recordFailure(now(), reason, permanent), reason);
-    }
     const event: ProbeEndEvent = {
       requestId: undefined,
       timestamp: Date.now(),
@@ -86,18 +73,28 @@ export class Probes {
       rttMs,
       status,
     };
-    this.hooks.onProbe(event);
+    if (this.#stopped) return event;
+    if (ok) {
+      s.rtt.observe(rttMs, now());
+      if (s.health.ejected)
+        this.#hooks.onTransition(s, s.health.recordSuccess(), 'probe succeeded');
+    } else {
+      const permanent = status === 401 || status === 403 || status === 404;
+      const reason = status === undefined ? 'probe failed to connect' : `probe answered ${status}`;
+      this.#hooks.onTransition(s, s.health.recordFailure(now(), reason, permanent), reason);
+    }
+    this.#hooks.onProbe(event);
     return event;
   }
 
   #schedule(s: EndpointSignals, delayMs: number): void {
-    if (this.#stopped || !this.config.probes) return;
-    const interval = this.config.probes.intervalMs;
+    if (this.#stopped || !this.#config.probes) return;
+    const interval = this.#config.probes.intervalMs;
     const timer = setTimeout(async () => {
       this.#timers.delete(timer);
       await this.probe(s);
       // ±20% jitter, so probes of many clients don't synchronize.
-      this.#schedule(s, interval * (0.8 + 0.4 * this.config.random()));
+      this.#schedule(s, interval * (0.8 + 0.4 * this.#config.random()));
     }, delayMs);
     timer.unref?.();
     this.#timers.add(timer);
