@@ -4,8 +4,9 @@
  * `router.chat.completions.create` with an in-memory fetch, against the bare `openai` client with
  * the same in-memory fetch — the difference is everything the router adds.
  */
-import OpenAI from 'openai';
+
 import { createRouter } from '@tiered/sdk';
+import OpenAI from 'openai';
 import { resolveConfig } from '../../sdk/src/config.js';
 import { estimateRequest } from '../../sdk/src/estimate/estimate-request.js';
 import { planRoute } from '../../sdk/src/policy/plan-route.js';
@@ -35,7 +36,14 @@ const completionJson = JSON.stringify({
   object: 'chat.completion',
   created: 0,
   model: 'small',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'ok', refusal: null },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
+  ],
   usage: { prompt_tokens: 500, completion_tokens: 1, total_tokens: 501 },
 });
 const memoryFetch = async () =>
@@ -81,7 +89,12 @@ export async function decisionBench(): Promise<Record<string, number>> {
 
   // Whole calls, no network: router vs bare client, alternating blocks.
   const router = createRouter({ endpoints, probes: false, fetch: memoryFetch });
-  const client = new OpenAI({ baseURL: 'http://127.0.0.1:9000/v1', apiKey: 'x', fetch: memoryFetch, maxRetries: 0 });
+  const client = new OpenAI({
+    baseURL: 'http://127.0.0.1:9000/v1',
+    apiKey: 'x',
+    fetch: memoryFetch,
+    maxRetries: 0,
+  });
   const callsPerBlock = 2_000;
   const blocks = 10;
   let routerNs = 0;
@@ -90,7 +103,8 @@ export async function decisionBench(): Promise<Record<string, number>> {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < callsPerBlock; i++) await router.chat.completions.create(body);
     const t1 = process.hrtime.bigint();
-    for (let i = 0; i < callsPerBlock; i++) await client.chat.completions.create({ ...body, model: 'small' });
+    for (let i = 0; i < callsPerBlock; i++)
+      await client.chat.completions.create({ ...body, model: 'small' });
     const t2 = process.hrtime.bigint();
     if (b === 0) continue; // warm-up
     routerNs += Number(t1 - t0);

@@ -8,10 +8,20 @@ export function percentile(sorted: readonly number[], q: number): number {
   return sorted[rank] as number;
 }
 
-export function summarize(samples: number[]): { p50: number; p95: number; p99: number; mean: number } {
+export function summarize(samples: number[]): {
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+} {
   const sorted = samples.slice().sort((a, b) => a - b);
   const mean = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
-  return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), mean };
+  return {
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+    mean,
+  };
 }
 
 /** Runs `fn` `iterations` times after a warm-up; returns ns per call (best of `rounds`). */

@@ -1,0 +1,85 @@
+/**
+ * Runs every benchmark (or `--only NAME[,NAME]`), writes `results/latest.json` and
+ * `results/latest.md`, prints the summary, and with `--html FILE` writes a self-contained HTML
+ * report. Names: decision, overhead, heap, replay (both traces), replay-azure, replay-mooncake,
+ * faults.
+ *
+ *   pnpm bench                              # everything, ~5 min on 2 cores
+ *   pnpm bench --only decision,heap
+ *   pnpm bench --only replay-azure --html report.html
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { decisionBench } from './decision.js';
+import { faultBench } from './faults.js';
+import { heapBench } from './heap.js';
+import { htmlReport } from './html-report.js';
+import { machine, round } from './measure.js';
+import { overheadBench } from './overhead.js';
+import { type BenchResults, judgeTargets, markdown } from './report.js';
+import { REPLAYS, type ReplayResult, replayTrace } from './trace-replay.js';
+
+const NAMES = [
+  'decision',
+  'overhead',
+  'heap',
+  'replay',
+  'replay-azure',
+  'replay-mooncake',
+  'faults',
+];
+
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, html: { type: 'string' }, out: { type: 'string' } },
+  // pnpm passes a lone `--` through when called as `pnpm bench -- --only x`.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+});
+const only = values.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const n of only ?? []) {
+  if (!NAMES.includes(n)) {
+    console.error(`Unknown benchmark \`${n}\`; known: ${NAMES.join(', ')}`);
+    process.exit(2);
+  }
+}
+const want = (name: string) =>
+  !only || only.includes(name) || (name.startsWith('replay-') && only.includes('replay'));
+
+const started = performance.now();
+const res: BenchResults = { date: new Date().toISOString(), machine: machine() };
+const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const t0 = performance.now();
+  console.error(`[bench] ${name}…`);
+  const out = await fn();
+  console.error(`[bench] ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return out;
+};
+
+if (want('decision')) res.decision = await step('decision', () => decisionBench());
+if (want('overhead')) res.overhead = await step('overhead', () => overheadBench());
+if (want('heap')) res.heap = await step('heap', () => heapBench());
+const replays: ReplayResult[] = [];
+for (const cfg of REPLAYS) {
+  if (want(`replay-${cfg.trace}`))
+    replays.push(await step(`replay ${cfg.trace}`, () => replayTrace(cfg)));
+}
+if (replays.length) {
+  res.traceReplay = replays;
+  res.targets = judgeTargets(replays);
+}
+if (want('faults')) res.faults = await step('faults', () => faultBench());
+res.seconds = round((performance.now() - started) / 1000, 1);
+
+const dir = new URL('../results/', import.meta.url);
+mkdirSync(dir, { recursive: true });
+const base = values.out ?? 'latest';
+writeFileSync(new URL(`${base}.json`, dir), `${JSON.stringify(res, null, 2)}\n`);
+const md = markdown(res);
+writeFileSync(new URL(`${base}.md`, dir), `${md}\n`);
+if (values.html) {
+  writeFileSync(values.html, htmlReport(res));
+  console.error(`[bench] HTML report: ${values.html}`);
+}
+console.log(md);
