@@ -431,7 +431,12 @@ describe('resolveConfig: defaults', () => {
       defaultOutputTokens: 256,
       imageTokens: 800,
     });
-    expect(config.priors).toEqual({ ttftMs: 300, timePerOutputTokenMs: 20, rttMs: 50 });
+    expect(config.priors).toEqual({
+      ttftMs: 300,
+      timePerOutputTokenMs: 20,
+      rttMs: 50,
+      prefillTokensPerSec: 5_000,
+    });
     expect(config.hedge).toBe(false);
   });
 

@@ -128,6 +128,11 @@ export interface PriorOptions {
   readonly timePerOutputTokenMs?: number | undefined;
   /** Network RTT until a probe measures it, in ms. @default 50 */
   readonly rttMs?: number | undefined;
+  /**
+   * Prefill speed until learned, in prompt tokens per second: a cold endpoint's first-token
+   * timeout grows with the prompt instead of cutting off a long prefill. @default 5000
+   */
+  readonly prefillTokensPerSec?: number | undefined;
 }
 
 /** Hedging: a second attempt when the first has no token by its endpoint's p95 TTFT. */
@@ -328,7 +333,12 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
     'imageTokens',
   ]);
   const priors = optionalObject('priors', raw.priors);
-  noUnknownKeys('priors', priors, ['ttftMs', 'timePerOutputTokenMs', 'rttMs']);
+  noUnknownKeys('priors', priors, [
+    'ttftMs',
+    'timePerOutputTokenMs',
+    'rttMs',
+    'prefillTokensPerSec',
+  ]);
 
   let probes: ResolvedConfig['probes'] = false;
   if (raw.probes !== false) {
@@ -412,6 +422,12 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
         0,
       ),
       rttMs: numberIn('priors.rttMs', priors.rttMs, 50, 0),
+      prefillTokensPerSec: numberIn(
+        'priors.prefillTokensPerSec',
+        priors.prefillTokensPerSec,
+        5_000,
+        1,
+      ),
     }),
     hedge,
     escalate: resolveEscalate('escalate', raw.escalate, { onLength: false, onInvalidJson: false }),

@@ -63,5 +63,7 @@ export type {
   RouterEvents,
   RouteSelectEvent,
 } from './events.js';
+export type { RouteInfo } from './route-of.js';
+export { routeOf } from './route-of.js';
 export type { BatchOptions, Session, SessionOptions, SessionStats } from './session.js';
 export type { EndpointStats, Percentiles, RouterStats } from './stats.js';

@@ -89,7 +89,7 @@ export function buildStats(signals: readonly EndpointSignals[], totals: Totals):
         ttftMs: s.ttft.value,
         timePerOutputTokenMs: s.tpot.value,
         rttMs: s.rtt.value,
-        prefillMsPerToken: s.prefill.slope,
+        prefillMsPerToken: s.prefillMsPerToken(),
         charsPerToken: s.charsPerToken,
       },
       promptTokens: s.promptTokens,

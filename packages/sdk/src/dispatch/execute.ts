@@ -15,6 +15,7 @@ import {
   type RoutePlan,
   worstCaseCostUsd,
 } from '../policy/plan-route.js';
+import { recordRoute } from '../route-of.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import { AttemptFailure } from './attempt-failure.js';
 import type { AttemptOutcome, Call, CallResult, Engine } from './engine.js';
@@ -272,6 +273,11 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
         minTier = undefined; // nothing fits above: the answer we have is the best there is
       }
       settleBudget(costUsd);
+      recordRoute(outcome.completion, {
+        requestId: call.requestId,
+        endpointId: served.endpoint.id,
+        tier: served.endpoint.tier,
+      });
       call.onServed?.(served);
       engine.recordAnswered(served, outcome.completion.usage);
       emitRequestEnd(

@@ -33,6 +33,7 @@ export function hedgedAttempt(
     let running = 1;
     let lastFailure: unknown;
     let hedged = false;
+    const startedAt = config.now();
 
     const finish = () => {
       settled = true;
@@ -47,7 +48,13 @@ export function hedgedAttempt(
         return;
       }
       finish();
-      lanes[lane === 0 ? 1 : 0].abort(HEDGE_LOST);
+      const loser = lane === 0 ? 1 : 0;
+      lanes[loser].abort(HEDGE_LOST);
+      if (loser === 0) {
+        // The primary produced nothing in all this time: a Peak-EWMA penalty, as for a timeout,
+        // so the slow endpoint loses traffic (an aborted attempt would otherwise teach nothing).
+        primary.penalty.observe(config.now() - startedAt, config.now());
+      }
       resolve(outcome);
     };
     const onLoss = (error: unknown, lane: 0 | 1) => {

@@ -66,7 +66,12 @@ export class EndpointSignals {
   /** Predicted time to first token from answers only, without timeout penalties (ms). */
   healthyTtftMs(promptTokens: number): number {
     const base = this.ttft.value ?? (this.rtt.value ?? this.#priors.rttMs) + this.#priors.ttftMs;
-    return base + promptTokens * this.prefill.slope;
+    return base + promptTokens * this.prefillMsPerToken();
+  }
+
+  /** Learned prefill cost in ms per prompt token; the prior until prompts of varied size were seen. */
+  prefillMsPerToken(): number {
+    return this.prefill.slopeOr(1000 / this.#priors.prefillTokensPerSec);
   }
 
   /** Predicted ms per output token. */
@@ -80,7 +85,7 @@ export class EndpointSignals {
    */
   observeTtft(ttftMs: number, promptTokens: number, now: number): void {
     this.prefill.observe(promptTokens, ttftMs);
-    this.ttft.observe(Math.max(0, ttftMs - promptTokens * this.prefill.slope), now);
+    this.ttft.observe(Math.max(0, ttftMs - promptTokens * this.prefillMsPerToken()), now);
     this.ttftMs.add(ttftMs);
     if (this.penalty.value) this.penalty.observe(0, now);
   }

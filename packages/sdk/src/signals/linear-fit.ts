@@ -32,10 +32,15 @@ export class LinearFit {
 
   /** The slope, ≥ 0, or 0 while the x values seen are too alike to tell. */
   get slope(): number {
+    return this.slopeOr(0);
+  }
+
+  /** The slope, ≥ 0, or `fallback` while the x values seen are too alike to tell. */
+  slopeOr(fallback: number): number {
     const n = this.#s0;
-    if (n < 2) return 0;
+    if (n < 2) return fallback;
     const varX = this.#sxx / n - (this.#sx / n) ** 2;
-    if (varX < this.#minSpread * this.#minSpread) return 0;
+    if (varX < this.#minSpread * this.#minSpread) return fallback;
     const cov = this.#sxy / n - (this.#sx / n) * (this.#sy / n);
     return Math.max(0, cov / varX);
   }
