@@ -8,7 +8,7 @@
  *   pnpm bench --only decision,heap
  *   pnpm bench --only replay-azure --html report.html
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decisionBench } from './decision.js';
 import { faultBench } from './faults.js';
@@ -81,5 +81,19 @@ writeFileSync(new URL(`${base}.md`, dir), `${md}\n`);
 if (values.html) {
   writeFileSync(values.html, htmlReport(res));
   console.error(`[bench] HTML report: ${values.html}`);
+}
+// A full run also refreshes the results section of the README (headings one level down).
+if (!only && !values.out) {
+  const readme = new URL('../README.md', import.meta.url);
+  const text = readFileSync(readme, 'utf8');
+  const body = md
+    .replace(/^# .*\n/, '')
+    .replace(/^(#+) /gm, '$1## ')
+    .trim();
+  const next = text.replace(
+    /<!-- results:start -->[\s\S]*<!-- results:end -->/,
+    `<!-- results:start -->\n${body}\n<!-- results:end -->`,
+  );
+  if (next !== text) writeFileSync(readme, next);
 }
 console.log(md);
