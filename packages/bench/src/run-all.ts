@@ -88,7 +88,7 @@ if (!only && !values.out) {
   const text = readFileSync(readme, 'utf8');
   const body = md
     .replace(/^# .*\n/, '')
-    .replace(/^(#+) /gm, '$1## ')
+    .replace(/^(#+) /gm, '$1# ')
     .trim();
   const next = text.replace(
     /<!-- results:start -->[\s\S]*<!-- results:end -->/,
