@@ -231,7 +231,12 @@ export class EndpointEngine {
     }
     if (fault !== undefined) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
     if (fault === 'rateLimit') {
-      return this.#fail(sink, rateLimited(profile.model, profile.faults.retryAfterS));
+      // Retry-After is a delay like any other: scaled by timeScale, so a compressed replay keeps
+      // its proportions.
+      return this.#fail(
+        sink,
+        rateLimited(profile.model, profile.faults.retryAfterS * this.#timeScale),
+      );
     }
     if (fault === 'error') return this.#fail(sink, serverError(profile.faults.errorStatus));
     if (fault === 'hang') {

@@ -128,7 +128,9 @@ describe('startMockServer through the openai client', () => {
       .catch((e) => e);
     expect(limited).toBeInstanceOf(RateLimitError);
     expect(limited).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
-    expect(limited.headers.get('retry-after')).toBe('3');
+    // 3 s × timeScale 0.01: Retry-After is scaled like every other delay.
+    expect(limited.headers.get('retry-after-ms')).toBe('30');
+    expect(limited.headers.get('retry-after')).toBe('1');
     await endpoint.control({ faults: { rateLimitRate: 0, errorRate: 1, errorStatus: 503 } });
     const failed = await client.chat.completions
       .create({ model: 'small', messages })

@@ -1,7 +1,9 @@
 import { ConfigError } from './errors.js';
+import { secretsOf } from './internal/redact.js';
 import {
   fail,
   isObject,
+  msIn,
   noUnknownKeys,
   numberIn,
   optionalFunction,
@@ -195,6 +197,8 @@ export interface ResolvedEndpoint {
   readonly capabilities: Required<{ [K in keyof Capabilities]: boolean }>;
   /** Authorization + the endpoint's own headers: sent to this endpoint only. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The key and credential-like header values, redacted from anything upstream says. */
+  readonly secrets: readonly string[];
 }
 
 export interface ResolvedHedge {
@@ -345,8 +349,8 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
     const p = optionalObject('probes', raw.probes);
     noUnknownKeys('probes', p, ['intervalMs', 'timeoutMs']);
     probes = Object.freeze({
-      intervalMs: numberIn('probes.intervalMs', p.intervalMs, 15_000, 10),
-      timeoutMs: numberIn('probes.timeoutMs', p.timeoutMs, 3_000, 1),
+      intervalMs: msIn('probes.intervalMs', p.intervalMs, 15_000, 10),
+      timeoutMs: msIn('probes.timeoutMs', p.timeoutMs, 3_000, 1),
     });
   }
 
@@ -355,7 +359,7 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
     hedge = resolveHedge('hedge', raw.hedge);
   }
 
-  const minDelayMs = numberIn('retry.minDelayMs', retry.minDelayMs, 250, 0);
+  const minDelayMs = msIn('retry.minDelayMs', retry.minDelayMs, 250, 0);
   const config: ResolvedConfig = {
     endpoints: Object.freeze(endpoints),
     tiers: Object.freeze(tiers),
@@ -367,40 +371,35 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
       maxAttempts: integerIn('retry.maxAttempts', retry.maxAttempts, 4, 1),
       retries: integerIn('retry.retries', retry.retries, 2, 0),
       minDelayMs,
-      maxDelayMs: numberIn(
+      maxDelayMs: msIn(
         'retry.maxDelayMs',
         retry.maxDelayMs,
         Math.max(5_000, minDelayMs),
         minDelayMs,
       ),
-      maxRetryAfterMs: numberIn('retry.maxRetryAfterMs', retry.maxRetryAfterMs, 60_000, 0),
+      maxRetryAfterMs: msIn('retry.maxRetryAfterMs', retry.maxRetryAfterMs, 60_000, 0),
       budgetRatio: numberIn('retry.budgetRatio', retry.budgetRatio, 0.2, 0, 10),
       budgetMinPerSec: numberIn('retry.budgetMinPerSec', retry.budgetMinPerSec, 2, 0),
-      budgetWindowMs: numberIn('retry.budgetWindowMs', retry.budgetWindowMs, 10_000, 100),
+      budgetWindowMs: msIn('retry.budgetWindowMs', retry.budgetWindowMs, 10_000, 100),
     }),
     timeouts: Object.freeze({
-      firstTokenFloorMs: numberIn(
-        'timeouts.firstTokenFloorMs',
-        timeouts.firstTokenFloorMs,
-        5_000,
-        1,
-      ),
+      firstTokenFloorMs: msIn('timeouts.firstTokenFloorMs', timeouts.firstTokenFloorMs, 5_000, 1),
       firstTokenMultiplier: numberIn(
         'timeouts.firstTokenMultiplier',
         timeouts.firstTokenMultiplier,
         4,
         1,
       ),
-      stallMs: numberIn('timeouts.stallMs', timeouts.stallMs, 30_000, 1),
-      totalMs: numberIn('timeouts.totalMs', timeouts.totalMs, 600_000, 1),
+      stallMs: msIn('timeouts.stallMs', timeouts.stallMs, 30_000, 1),
+      totalMs: msIn('timeouts.totalMs', timeouts.totalMs, 600_000, 1),
     }),
     probes,
     health: Object.freeze({
       ejectAfterFailures: integerIn('health.ejectAfterFailures', health.ejectAfterFailures, 3, 1),
       ejectErrorRate: numberIn('health.ejectErrorRate', health.ejectErrorRate, 0.5, 0, 1),
       minSamples: integerIn('health.minSamples', health.minSamples, 10, 1),
-      cooldownMs: numberIn('health.cooldownMs', health.cooldownMs, 5_000, 0),
-      maxCooldownMs: numberIn('health.maxCooldownMs', health.maxCooldownMs, 120_000, 0),
+      cooldownMs: msIn('health.cooldownMs', health.cooldownMs, 5_000, 0),
+      maxCooldownMs: msIn('health.maxCooldownMs', health.maxCooldownMs, 120_000, 0),
     }),
     estimate: Object.freeze({
       charsPerToken: numberIn('estimate.charsPerToken', estimate.charsPerToken, 4, 0.5, 64),
@@ -414,14 +413,14 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
       imageTokens: integerIn('estimate.imageTokens', estimate.imageTokens, 800, 0),
     }),
     priors: Object.freeze({
-      ttftMs: numberIn('priors.ttftMs', priors.ttftMs, 300, 0),
+      ttftMs: msIn('priors.ttftMs', priors.ttftMs, 300, 0),
       timePerOutputTokenMs: numberIn(
         'priors.timePerOutputTokenMs',
         priors.timePerOutputTokenMs,
         20,
         0,
       ),
-      rttMs: numberIn('priors.rttMs', priors.rttMs, 50, 0),
+      rttMs: msIn('priors.rttMs', priors.rttMs, 50, 0),
       prefillTokensPerSec: numberIn(
         'priors.prefillTokensPerSec',
         priors.prefillTokensPerSec,
@@ -445,7 +444,7 @@ export function resolveHedge(field: string, value: unknown): ResolvedHedge {
   noUnknownKeys(field, value, ['delayMs', 'maxExtraLoad']);
   return Object.freeze({
     delayMs:
-      value.delayMs === undefined ? undefined : numberIn(`${field}.delayMs`, value.delayMs, 0, 0),
+      value.delayMs === undefined ? undefined : msIn(`${field}.delayMs`, value.delayMs, 0, 0),
     maxExtraLoad: numberIn(`${field}.maxExtraLoad`, value.maxExtraLoad, 0.05, 0, 1),
   });
 }
@@ -554,6 +553,14 @@ function resolveEndpoint(
     headers[name.toLowerCase()] = v;
   }
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  try {
+    new Headers(headers);
+  } catch {
+    throw new ConfigError(
+      `${at}.headers`,
+      `Expected \`${at}.headers\` to hold valid header names and values (and \`apiKey\` to be a valid header value)`,
+    );
+  }
 
   return Object.freeze({
     id,
@@ -569,6 +576,7 @@ function resolveEndpoint(
     price: Object.freeze(price),
     capabilities: Object.freeze(capabilities),
     headers: Object.freeze(headers),
+    secrets: Object.freeze(secretsOf(apiKey, headers)),
   });
 }
 

@@ -37,6 +37,7 @@ import { estimateRequest } from './estimate/estimate-request.js';
 import type { RouterEventName, RouterEvents } from './events.js';
 import { createFetchAdapter } from './fetch-adapter.js';
 import { linkAbort } from './internal/abort.js';
+import { checkCallOptions } from './internal/check-call-options.js';
 import { priorityValue } from './internal/priority.js';
 import type { Pin } from './policy/filter.js';
 import { createSession, type Session, type SessionOptions } from './session.js';
@@ -299,8 +300,9 @@ class TieredRouter implements Router, Engine {
   ): Promise<CallResult> {
     if (this.#closed) throw new RouterClosedError();
     const config = this.config;
+    const checked = checkCallOptions(options);
     const facts = estimateRequest(body);
-    const route = options?.route;
+    const route = checked.route;
     const pin = this.#resolvePin(facts.model, route);
     const priority = priorityValue(route?.priority);
     const hedge = perCall(() => resolveCallHedge(route?.hedge, config.hedge));
@@ -309,12 +311,6 @@ class TieredRouter implements Router, Engine {
 
     let deadlineAt = extras?.deadlineAt;
     if (route?.deadlineMs !== undefined) {
-      if (typeof route.deadlineMs !== 'number' || !(route.deadlineMs > 0)) {
-        throw new InvalidRequestError(
-          `Failed to route the call: \`route.deadlineMs\` must be a positive number, got ${String(route.deadlineMs)}`,
-          'route.deadlineMs',
-        );
-      }
       const at = startedAt + route.deadlineMs;
       deadlineAt = deadlineAt === undefined ? at : Math.min(deadlineAt, at);
     }
@@ -324,13 +320,7 @@ class TieredRouter implements Router, Engine {
         0,
       );
     }
-    const totalMs = options?.timeout ?? config.timeouts.totalMs;
-    if (typeof totalMs !== 'number' || !(totalMs > 0)) {
-      throw new InvalidRequestError(
-        `Failed to route the call: \`timeout\` must be a positive number of ms, got ${String(totalMs)}`,
-        'timeout',
-      );
-    }
+    const totalMs = checked.timeoutMs ?? config.timeouts.totalMs;
     // One timer bounds the call: the total timeout, or the deadline when that comes first.
     const deadlineLeft =
       deadlineAt === undefined ? Number.POSITIVE_INFINITY : deadlineAt - startedAt;
@@ -339,7 +329,7 @@ class TieredRouter implements Router, Engine {
 
     const requestId = `${this.#idPrefix}-${(this.#nextId++).toString(36)}`;
     const controller = new AbortController();
-    const unlinkCaller = linkAbort(options?.signal ?? undefined, controller);
+    const unlinkCaller = linkAbort(checked.signal, controller);
     const timer = setTimeout(() => controller.abort(limitReason), limitMs);
     timer.unref?.();
     this.#inFlight.add(controller);
@@ -375,7 +365,7 @@ class TieredRouter implements Router, Engine {
       budget: extras?.budget,
       hedge,
       escalation,
-      callerHeaders: options?.headers,
+      callerHeaders: checked.headers,
       signal: controller.signal,
       abortError,
       startedAt,

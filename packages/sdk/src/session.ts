@@ -15,6 +15,7 @@ import { priorityValue } from './internal/priority.js';
 import {
   fail,
   isObject,
+  msIn,
   noUnknownKeys,
   numberIn,
   optionalString,
@@ -102,7 +103,7 @@ export function createSession(router: RouterInternals, options: SessionOptions =
     deadlineMs:
       options.deadlineMs === undefined
         ? undefined
-        : numberIn('session.deadlineMs', options.deadlineMs, 0, 1),
+        : msIn('session.deadlineMs', options.deadlineMs, 0, 1),
     maxConcurrency:
       options.maxConcurrency === undefined
         ? undefined

@@ -1,6 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { FetchLike, ResolvedEndpoint } from '../config.js';
 import { FIRST_TOKEN_TIMEOUT, HEDGE_LOST, linkAbort } from '../internal/abort.js';
+import { redact } from '../internal/redact.js';
 import { AttemptFailure } from './attempt-failure.js';
 import { failureFromResponse } from './classify-response.js';
 import { readSseData } from './sse.js';
@@ -85,7 +86,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     if (!spec.stream) {
       let text: string;
       try {
-        text = await res.text();
+        text = await readBody(res, endpoint.id);
       } catch (error) {
         throw networkFailure(error, controller.signal, spec);
       }
@@ -149,10 +150,44 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     }
   } catch (error) {
     controller.abort();
+    if (error instanceof AttemptFailure) error.message = redact(error.message, endpoint.secrets);
     throw error;
   } finally {
     clearTimeout(timer);
     if (!keepOpen) unlink();
+  }
+}
+
+/** The largest plain (non-streaming) answer read: a chat completion is kilobytes, not this. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+// Reads a plain answer's body, refusing one larger than MAX_BODY_BYTES instead of exhausting memory.
+async function readBody(res: Response, endpointId: string): Promise<string> {
+  const tooLarge = () =>
+    new AttemptFailure(
+      'bad_response',
+      `Endpoint ${endpointId} sent an answer larger than ${MAX_BODY_BYTES} bytes`,
+    );
+  const length = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (length > MAX_BODY_BYTES) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (Number.isFinite(length) || !res.body) return res.text();
+  // No length given (chunked): count as we read.
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  let text = '';
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
   }
 }
 
@@ -161,11 +196,11 @@ export function parseChunk(data: string, endpointId: string): ChatCompletionChun
   let value: unknown;
   try {
     value = JSON.parse(data);
-  } catch (cause) {
+  } catch {
+    // No cause: a SyntaxError's message quotes the upstream text.
     throw new AttemptFailure(
       'bad_response',
       `Endpoint ${endpointId} sent a malformed stream chunk`,
-      { cause },
     );
   }
   const error = (value as { error?: { message?: unknown } } | null)?.error;
@@ -202,16 +237,14 @@ function parseCompletion(text: string, contentType: string, endpointId: string):
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (cause) {
+  } catch {
+    // No cause: a SyntaxError's message quotes the upstream text.
     const what = contentType.includes('json')
       ? 'invalid JSON'
       : `\`${contentType || 'no content type'}\``;
     throw new AttemptFailure(
       'bad_response',
       `Endpoint ${endpointId} answered 200 with ${what}, not a completion`,
-      {
-        cause,
-      },
     );
   }
   const o = value as { error?: { message?: unknown }; choices?: unknown } | null;

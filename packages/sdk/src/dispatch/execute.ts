@@ -9,6 +9,7 @@ import {
 } from '../errors.js';
 import type { AttemptKind } from '../events.js';
 import { sleep } from '../internal/abort.js';
+import { MAX_TIMER_MS } from '../internal/validate.js';
 import {
   planRoute,
   type RouteInput,
@@ -158,7 +159,10 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
             ...spec,
             primary: s,
             secondary,
-            delayMs: call.hedge.delayMs ?? hedgeDelay(s, facts.stream, expectedOutput),
+            delayMs: Math.min(
+              MAX_TIMER_MS,
+              call.hedge.delayMs ?? hedgeDelay(s, facts.stream, expectedOutput),
+            ),
             tried,
           });
         }

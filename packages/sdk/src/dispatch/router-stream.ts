@@ -2,6 +2,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamInterruptedError, type TieredError } from '../errors.js';
 import { STALL_TIMEOUT } from '../internal/abort.js';
+import { redact } from '../internal/redact.js';
 import { parseChunk, type StreamItem } from './attempt.js';
 import { AttemptFailure } from './attempt-failure.js';
 
@@ -31,6 +32,8 @@ export interface RouterStreamSpec {
   readonly controller: AbortController;
   /** Pass the usage-only final chunk to the caller (they asked for `include_usage`). */
   readonly streamUsage: boolean;
+  /** The endpoint's secrets, redacted from anything upstream says mid-stream. */
+  readonly secrets: readonly string[];
   readonly stallMs: number;
   readonly now: () => number;
   /** The caller's abort or total timeout, as the error to throw; `undefined` if not aborted. */
@@ -145,7 +148,8 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
           cause instanceof AttemptFailure && cause.failure === 'server'
             ? 'upstream_error'
             : 'malformed';
-        throw this.#fail(this.#interrupted(reason, (cause as Error).message, cause));
+        const message = redact((cause as Error).message, spec.secrets);
+        throw this.#fail(this.#interrupted(reason, message));
       }
       this.#lastChunkAt = spec.now();
       this.#note(chunk);

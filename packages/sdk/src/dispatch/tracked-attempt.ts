@@ -1,7 +1,13 @@
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { AttemptRecord, TieredError } from '../errors.js';
+import type {
+  AttemptRecord,
+  FailureClass,
+  StreamInterruptedError,
+  TieredError,
+} from '../errors.js';
 import { bodyFor } from '../estimate/estimate-request.js';
 import type { AttemptKind } from '../events.js';
+import { MAX_TIMER_MS } from '../internal/validate.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import { type AttemptResult, runAttempt } from './attempt.js';
 import { AttemptFailure } from './attempt-failure.js';
@@ -32,15 +38,6 @@ export async function trackedAttempt(
   const { s, kind, attempts, signal } = spec;
   const e = s.endpoint;
   const attempt = attempts.length + 1;
-  engine.emit('attempt:start', () => ({
-    requestId: call.requestId,
-    timestamp: Date.now(),
-    endpointId: e.id,
-    tier: e.tier,
-    attempt,
-    kind,
-  }));
-
   const queuedAt = config.now();
   let release: () => void;
   try {
@@ -61,6 +58,16 @@ export async function trackedAttempt(
       waitedMs: started - queuedAt,
     }));
   }
+  // An attempt starts when it holds a slot and is sent; every start ends in attempt:end or
+  // attempt:error, whatever becomes of it.
+  engine.emit('attempt:start', () => ({
+    requestId: call.requestId,
+    timestamp: Date.now(),
+    endpointId: e.id,
+    tier: e.tier,
+    attempt,
+    kind,
+  }));
 
   const facts = call.facts;
   const imageTokens = facts.imageParts * config.estimate.imageTokens;
@@ -72,7 +79,10 @@ export async function trackedAttempt(
     ? healthyTtft
     : healthyTtft + outputTokens * s.timePerOutputTokenMs();
   const t = config.timeouts;
-  const firstTokenTimeoutMs = Math.max(t.firstTokenFloorMs, t.firstTokenMultiplier * predicted);
+  const firstTokenTimeoutMs = Math.min(
+    MAX_TIMER_MS,
+    Math.max(t.firstTokenFloorMs, t.firstTokenMultiplier * predicted),
+  );
 
   let result: AttemptResult;
   try {
@@ -133,13 +143,19 @@ export async function trackedAttempt(
     rest: result.rest,
     controller: result.controller,
     streamUsage: facts.streamUsage,
+    secrets: e.secrets,
     stallMs: t.stallMs,
     now: config.now,
     abortError: call.abortError,
     onSettle: (outcome) => {
       release();
       result.unlink();
-      if (!outcome.ok && outcome.discarded) return; // a hedge's loser: the call goes on elsewhere
+      if (!outcome.ok && outcome.discarded) {
+        // A hedge's loser: the call goes on elsewhere.
+        const lost = new AttemptFailure('aborted', `Attempt on ${e.id} lost the hedge race`);
+        recordFailure(engine, call, s, lost, attempt, config.now() - started);
+        return;
+      }
       const now = config.now();
       const latencyMs = now - started;
       let costUsd = 0;
@@ -155,13 +171,12 @@ export async function trackedAttempt(
         engine.recordAnswered(s, outcome.usage);
         emitRequestEnd(engine, call, s, attempt, ttftMs, outcome.usage, costUsd, true);
       } else {
-        if (!outcome.cancelled && !call.abortError()) {
-          const failure = new AttemptFailure(
-            (outcome.error as { reason?: string }).reason === 'stall' ? 'stall' : 'connection',
-            outcome.error.message,
-          );
-          recordFailure(engine, call, s, failure, attempt, latencyMs);
-        }
+        const aborted = outcome.cancelled || call.abortError() !== undefined;
+        const failure = new AttemptFailure(
+          aborted ? 'aborted' : streamFailure(outcome.error),
+          outcome.error.message,
+        );
+        recordFailure(engine, call, s, failure, attempt, latencyMs);
         engine.recordCallFailed();
         emitRequestError(engine, call, call.abortError() ?? outcome.error, attempt);
       }
@@ -170,6 +185,20 @@ export async function trackedAttempt(
     },
   });
   return { kind: 'stream', stream, served: s };
+}
+
+// How a broken stream counts against its endpoint.
+function streamFailure(error: TieredError): FailureClass {
+  switch ((error as { reason?: StreamInterruptedError['reason'] }).reason) {
+    case 'stall':
+      return 'stall';
+    case 'malformed':
+      return 'bad_response';
+    case 'upstream_error':
+      return 'server';
+    default:
+      return 'connection';
+  }
 }
 
 function recordSuccess(

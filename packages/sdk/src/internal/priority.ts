@@ -8,7 +8,7 @@ export function priorityValue(priority: 'interactive' | 'background' | number | 
   if (typeof priority === 'number' && Number.isFinite(priority)) return priority;
   if (priority === 'interactive' || priority === 'background') return NAMED[priority];
   throw new InvalidRequestError(
-    `Failed to route the call: \`route.priority\` must be 'interactive', 'background' or a number, got ${JSON.stringify(priority)}`,
+    `Failed to route the call: \`route.priority\` must be 'interactive', 'background' or a number, got ${typeof priority === 'string' ? JSON.stringify(priority) : String(priority)}`,
     'route.priority',
   );
 }

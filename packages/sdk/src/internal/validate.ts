@@ -56,10 +56,22 @@ export function numberIn(
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
     const range =
-      max === Number.POSITIVE_INFINITY ? `a number ≥ ${min}` : `a number in [${min}, ${max}]`;
+      max === Number.POSITIVE_INFINITY
+        ? `a number ≥ ${min}`
+        : max === MAX_TIMER_MS
+          ? `a number ≥ ${min} (ms, at most ${MAX_TIMER_MS})`
+          : `a number in [${min}, ${max}]`;
     fail(field, range, value);
   }
   return value;
+}
+
+/** Node's timers fire at once past 2³¹−1 ms (about 24.8 days): no duration may exceed it. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration in ms, in [min, MAX_TIMER_MS]; `fallback` when undefined. */
+export function msIn(field: string, value: unknown, fallback: number, min: number): number {
+  return numberIn(field, value, fallback, min, MAX_TIMER_MS);
 }
 
 export function optionalFunction<T>(field: string, value: unknown, fallback: T): T {

@@ -442,3 +442,38 @@ describe('planRoute: purity', () => {
     expect(snapshot()).toEqual(before);
   });
 });
+
+describe('planRoute: tight fit', () => {
+  it('tries an endpoint the prompt fits exactly when nothing fits with the margin', () => {
+    const config = resolveConfig({
+      probes: false,
+      endpoints: [
+        { id: 'edge', tier: 'edge', baseURL: 'http://e/v1', model: 'm', contextWindow: 1000 },
+        { id: 'origin', tier: 'origin', baseURL: 'http://o/v1', model: 'm', contextWindow: 10_000 },
+      ],
+    });
+    const signals = config.endpoints.map((e) => new EndpointSignals(e, config));
+    const ctx = {
+      endpoints: signals,
+      tierCount: 2,
+      contextMargin: 0.1,
+      imageTokens: 800,
+      now: 0,
+      random: () => 0.5,
+    };
+    const needs = { tools: false, jsonSchema: false, vision: false };
+    // 9,500 prompt tokens + 100 output: 10,550 with the margin (no fit), 9,600 without (fits).
+    const input = {
+      promptChars: 38_000,
+      imageParts: 0,
+      outputTokens: 100,
+      expectedOutputTokens: 100,
+      needs,
+    };
+    const p = planRoute(input, ctx);
+    expect(p.order.map((s) => s.endpoint.id)).toEqual(['origin']);
+    expect(p.reason).toMatch(/tight fit/);
+    // Too long even without the margin: nothing.
+    expect(planRoute({ ...input, promptChars: 41_000 }, ctx).order).toEqual([]);
+  });
+});

@@ -56,12 +56,23 @@ export interface RoutePlan {
  * the lower Peak-EWMA cost wins (Mitzenmacher's P2C: near-best balance, no herd on one endpoint).
  */
 export function planRoute(input: RouteInput, ctx: RouteContext): RoutePlan {
+  const plan = planWithMargin(input, ctx, ctx.contextMargin);
+  if (plan.order.length > 0 || ctx.contextMargin === 0) return plan;
+  // Nothing fits with the safety margin: an endpoint the estimate says fits exactly is still worth
+  // a try (if the estimate was short, its context-length refusal corrects it) — better than
+  // refusing a prompt the largest window can take.
+  const tight = planWithMargin(input, ctx, 0);
+  if (tight.order.length === 0) return plan;
+  return { ...tight, reason: `${tight.reason}; a tight fit (no window fits with the margin)` };
+}
+
+function planWithMargin(input: RouteInput, ctx: RouteContext, margin: number): RoutePlan {
   const excluded: Record<string, string> = {};
   const candidates: Candidate[] = [];
   let anyAvailable = false;
   for (const s of ctx.endpoints) {
     const why =
-      exclusionReason(s, input, ctx.contextMargin, ctx.imageTokens) ??
+      exclusionReason(s, input, margin, ctx.imageTokens) ??
       sessionExclusion(s, input, ctx.imageTokens);
     if (why !== undefined) {
       excluded[s.endpoint.id] = why;
