@@ -2,7 +2,7 @@
  * Runs every benchmark (or `--only NAME[,NAME]`), writes `results/latest.json` and
  * `results/latest.md`, prints the summary, and with `--html FILE` writes a self-contained HTML
  * report. Names: decision, overhead, heap, replay (both traces), replay-azure, replay-mooncake,
- * faults.
+ * faults, hedging, affinity.
  *
  *   pnpm bench                              # everything, ~5 min on 2 cores
  *   pnpm bench --only decision,heap
@@ -10,9 +10,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { affinityBench } from './affinity.js';
 import { decisionBench } from './decision.js';
 import { faultBench } from './faults.js';
 import { heapBench } from './heap.js';
+import { hedgingTailBench } from './hedging-tail.js';
 import { htmlReport } from './html-report.js';
 import { machine, round } from './measure.js';
 import { overheadBench } from './overhead.js';
@@ -27,6 +29,8 @@ const NAMES = [
   'replay-azure',
   'replay-mooncake',
   'faults',
+  'hedging',
+  'affinity',
 ];
 
 const { values } = parseArgs({
@@ -70,6 +74,8 @@ if (replays.length) {
   res.targets = judgeTargets(replays);
 }
 if (want('faults')) res.faults = await step('faults', () => faultBench());
+if (want('hedging')) res.hedging = await step('hedging', () => hedgingTailBench());
+if (want('affinity')) res.affinity = await step('affinity', () => affinityBench());
 res.seconds = round((performance.now() - started) / 1000, 1);
 
 const dir = new URL('../results/', import.meta.url);
