@@ -1,4 +1,4 @@
-import type { RequestEndEvent } from '@tiered/sdk';
+import { routeOf } from '@tiered/sdk';
 import { edgeEndpoint, originEndpoint } from '../shared/example-endpoints.js';
 import type { ExampleOptions } from '../shared/example-options.js';
 import { withRouter } from '../shared/with-router.js';
@@ -22,20 +22,19 @@ export async function run(options: ExampleOptions = {}): Promise<DropInResult> {
   const log = options.log ?? console.log;
   const topology = [edgeEndpoint('edge-1'), edgeEndpoint('edge-2'), originEndpoint()];
   return withRouter(topology, options, async (router) => {
-    // A ChatCompletion does not say who served it; `request:end` does.
-    let last: RequestEndEvent | undefined;
-    router.on('request:end', (e) => {
-      last = e;
-    });
     const calls: DropInResult['calls'][number][] = [];
     const ask = async (label: string, content: string, model?: string) => {
+      const started = performance.now();
       const completion = await router.chat.completions.create({
         ...(model ? { model } : {}),
         messages: [{ role: 'user', content }],
         max_tokens: 16,
       });
+      const latencyMs = performance.now() - started;
       const answer = completion.choices[0]?.message.content ?? '';
-      const served = last as RequestEndEvent;
+      // The completion is exactly what openai returns; routeOf says who served it.
+      const served = routeOf(completion);
+      if (!served) throw new Error('routeOf() knows every completion the router returned');
       calls.push({
         prompt: label,
         endpointId: served.endpointId,
@@ -43,7 +42,7 @@ export async function run(options: ExampleOptions = {}): Promise<DropInResult> {
         content: answer,
       });
       log(
-        `${label.padEnd(34)} → ${served.endpointId} (${served.tier}), ${served.latencyMs.toFixed(0)} ms: "${answer.slice(0, 40)}…"`,
+        `${label.padEnd(34)} → ${served.endpointId} (${served.tier}), ${latencyMs.toFixed(0)} ms: "${answer.slice(0, 40)}…"`,
       );
     };
 
