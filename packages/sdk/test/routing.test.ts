@@ -234,3 +234,29 @@ describe('signals', () => {
     expect(lab.router.stats().endpoints[0]?.ejected).toBe(false);
   });
 });
+
+describe('concurrency', () => {
+  it("the router's maxConcurrency bounds calls in flight across all endpoints", async () => {
+    lab = await startLab(
+      [
+        edgeProfile('edge-1', { ttftMs: 20 }),
+        edgeProfile('edge-2', { ttftMs: 20 }),
+        originProfile(),
+      ],
+      { maxConcurrency: 3 },
+    );
+    let inFlight = 0;
+    let peak = 0;
+    lab.router.on('attempt:start', () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+    });
+    lab.router.on('attempt:end', () => inFlight--);
+    lab.router.on('attempt:error', () => inFlight--);
+    await Promise.all(Array.from({ length: 15 }, () => lab.router.chat.completions.create(short)));
+    expect(peak).toBe(3);
+    const received = lab.mock.endpoints.map((e) => e.stats().received);
+    expect(received.reduce((a, b) => a + b, 0)).toBe(15);
+    expect(lab.events.some(([n]) => n === 'queue:wait')).toBe(true);
+  });
+});
