@@ -79,7 +79,6 @@ export async function decisionBench(): Promise<Record<string, number>> {
         promptChars: facts.promptChars,
         imageParts: 0,
         outputTokens: 256,
-        expectedOutputTokens: 256,
         needs: facts.needs,
         pin: undefined,
       },

@@ -18,14 +18,15 @@ import {
   resolveEscalate,
   resolveHedge,
 } from './config.js';
+import { emitEject, emitRequestError, emitRestore } from './dispatch/emit-events.js';
 import type { CallBudget, Escalation } from './dispatch/engine.js';
 import { type Call, type CallResult, type Engine, execute } from './dispatch/execute.js';
 import type { RouterStream } from './dispatch/router-stream.js';
 import { Slots } from './dispatch/slots.js';
-import { emitRequestError, emitRestore } from './dispatch/tracked-attempt.js';
 import {
   AbortError,
   AllAttemptsFailedError,
+  type AttemptRecord,
   ConfigError,
   DeadlineExceededError,
   InvalidRequestError,
@@ -118,6 +119,9 @@ export interface Router {
   close(options?: { signal?: AbortSignal }): Promise<void>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: listeners of every event share one guard map
+type Listener = (...args: any[]) => void;
+
 const TOTAL_TIMEOUT = Symbol('total timeout');
 const DEADLINE = Symbol('deadline');
 const CLOSING = Symbol('router closing');
@@ -127,6 +131,8 @@ export interface CallExtras {
   readonly sessionId?: string | undefined;
   readonly affinity?: ReadonlySet<string> | undefined;
   readonly onServed?: ((s: EndpointSignals) => void) | undefined;
+  /** Once, when the call is over (a stream: when it settles); `answered` tells how it ended. */
+  readonly onFinish?: ((answered: boolean) => void) | undefined;
   readonly budget?: CallBudget | undefined;
   /** Monotonic ms. */
   readonly deadlineAt?: number | undefined;
@@ -144,6 +150,7 @@ class TieredRouter implements Router, Engine {
   readonly fetch: FetchLike;
 
   readonly #events = new EventEmitter<RouterEvents>();
+  readonly #guards = new WeakMap<Listener, Listener>();
   readonly #totals: Totals;
   readonly #probes: Probes;
   readonly #pins = new Map<string, Pin | undefined>();
@@ -153,6 +160,7 @@ class TieredRouter implements Router, Engine {
   #nextId = 0;
   #closed = false;
   #drained: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(options: RouterOptions) {
     const config = resolveConfig(options);
@@ -190,16 +198,7 @@ class TieredRouter implements Router, Engine {
       onProbe: (event) => this.emit('probe:end', () => event),
       onTransition: (s, transition, reason) => {
         if (transition === 'restore') emitRestore(this, s, undefined, 'probe');
-        else if (transition === 'eject') {
-          this.emit('endpoint:eject', () => ({
-            requestId: undefined,
-            timestamp: Date.now(),
-            endpointId: s.endpoint.id,
-            tier: s.endpoint.tier,
-            reason,
-            consecutiveFailures: s.health.consecutiveFailures,
-          }));
-        }
+        else if (transition === 'eject') emitEject(this, s, undefined, reason);
       },
     });
     this.#probes.start();
@@ -211,32 +210,46 @@ class TieredRouter implements Router, Engine {
   }
 
   on<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
-    this.#events.on(event, listener as never);
+    this.#events.on(event, this.#guarded(listener) as never);
     return this;
   }
 
   off<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
-    this.#events.off(event, listener as never);
+    this.#events.off(event, this.#guarded(listener) as never);
     return this;
   }
 
   once<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
-    this.#events.once(event, listener as never);
+    this.#events.once(event, this.#guarded(listener) as never);
     return this;
   }
 
-  /** Builds the payload only when someone listens; a throwing listener never breaks a call. */
+  /** Builds the payload only when someone listens. */
   emit<K extends RouterEventName>(name: K, make: () => RouterEvents[K][0]): void {
     if (this.#events.listenerCount(name) === 0) return;
     const payload = make();
     Object.freeze(payload);
-    try {
-      (this.#events.emit as (n: K, p: RouterEvents[K][0]) => boolean)(name, payload);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
+    (this.#events.emit as (n: K, p: RouterEvents[K][0]) => boolean)(name, payload);
+  }
+
+  // Each listener runs guarded: one that throws never breaks a call, nor keeps the next listener
+  // from running, nor crashes the process; its error surfaces as a process warning.
+  #guarded(listener: Listener): Listener {
+    let guarded = this.#guards.get(listener);
+    if (!guarded) {
+      guarded = (...args: unknown[]) => {
+        try {
+          listener(...args);
+        } catch (error) {
+          process.emitWarning(
+            `A @tiered/sdk event listener threw: ${(error as Error)?.stack ?? String(error)}`,
+            'TieredListenerError',
+          );
+        }
+      };
+      this.#guards.set(listener, guarded);
     }
+    return guarded as Listener;
   }
 
   recordCost(costUsd: number): void {
@@ -269,16 +282,19 @@ class TieredRouter implements Router, Engine {
   async close(options?: { signal?: AbortSignal }): Promise<void> {
     this.#closed = true;
     this.#probes.stop();
-    if (this.#inFlight.size === 0) return;
-    const drained = new Promise<void>((resolve) => {
-      this.#drained = resolve;
-    });
+    // Every close() waits for the same drain: a second call must not strand the first.
+    this.#closing ??=
+      this.#inFlight.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#drained = resolve;
+          });
     const abortAll = () => {
       for (const c of this.#inFlight) c.abort(CLOSING);
     };
     if (options?.signal?.aborted) abortAll();
     else options?.signal?.addEventListener('abort', abortAll, { once: true });
-    await drained;
+    await this.#closing;
     options?.signal?.removeEventListener('abort', abortAll);
   }
 
@@ -335,6 +351,7 @@ class TieredRouter implements Router, Engine {
     this.#inFlight.add(controller);
     this.#totals.inFlight++;
     let finished = false;
+    const attempts: AttemptRecord[] = [];
     const abortError = (): TieredError | undefined => {
       const signal = controller.signal;
       if (!signal.aborted) return undefined;
@@ -342,7 +359,7 @@ class TieredRouter implements Router, Engine {
         return new TimeoutError(
           `Failed to complete the call within its total timeout of ${totalMs}ms`,
           totalMs,
-          [],
+          attempts,
         );
       }
       if (signal.reason === DEADLINE) {
@@ -369,13 +386,16 @@ class TieredRouter implements Router, Engine {
       signal: controller.signal,
       abortError,
       startedAt,
-      finish: () => {
+      counts: { attempts: 0 },
+      attempts,
+      finish: (answered) => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
         unlinkCaller();
         this.#inFlight.delete(controller);
         this.#totals.inFlight--;
+        extras?.onFinish?.(answered);
         if (this.#inFlight.size === 0) this.#drained?.();
       },
     };
@@ -389,12 +409,16 @@ class TieredRouter implements Router, Engine {
     try {
       return await execute(this, call);
     } catch (error) {
-      call.finish();
+      call.finish(false);
       this.#totals.failed++;
       const typed = TieredError.isInstance(error)
         ? error
-        : new AllAttemptsFailedError(`Failed to complete the call: ${String(error)}`, [], error);
-      emitRequestError(this, call, typed, 0);
+        : new AllAttemptsFailedError(
+            `Failed to complete the call: ${String(error)}`,
+            attempts,
+            error,
+          );
+      emitRequestError(this, call, typed.code, typed.message);
       throw typed;
     }
   }

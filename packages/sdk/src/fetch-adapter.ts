@@ -65,7 +65,7 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
         'x-tiered-tier': result.served.endpoint.tier,
       };
       if (result.kind === 'completion') {
-        return new Response(result.text, {
+        return new Response(JSON.stringify(result.completion), {
           status: 200,
           headers: {
             'content-type': 'application/json',

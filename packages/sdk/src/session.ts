@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import PQueue from 'p-queue';
 import type {
@@ -10,7 +11,9 @@ import type {
 } from './create-router.js';
 import type { CallBudget } from './dispatch/engine.js';
 import type { RouterStream } from './dispatch/router-stream.js';
-import { BudgetExceededError, ConfigError, InvalidRequestError } from './errors.js';
+import { holdSlot } from './dispatch/slots.js';
+import { AbortError, BudgetExceededError, ConfigError, InvalidRequestError } from './errors.js';
+import { linkAbort } from './internal/abort.js';
 import { priorityValue } from './internal/priority.js';
 import {
   fail,
@@ -95,7 +98,7 @@ export function createSession(router: RouterInternals, options: SessionOptions =
   return new RouterSession(router, {
     id:
       optionalString('session.id', options.id) ??
-      `session-${Math.random().toString(36).slice(2, 10)}`,
+      `session-${Math.floor(router.config.random() * 2 ** 40).toString(36)}`,
     budgetUsd:
       options.budgetUsd === undefined
         ? undefined
@@ -156,29 +159,41 @@ class RouterSession implements Session, CallBudget {
     body: RouterChatParams,
     options?: CallOptions,
   ): Promise<ChatCompletion | RouterStream> {
-    const run = async () => {
-      this.#inFlight++;
-      try {
-        const result = await this.#router.run(body, options, {
-          sessionId: this.id,
-          affinity: this.#options.affinity ? this.#affinity : undefined,
-          onServed: (s) => this.#served(s),
-          budget: this.#options.budgetUsd === undefined ? undefined : this,
-          deadlineAt: this.#deadlineAt,
-        });
-        if (result.kind === 'completion') this.#calls++;
-        return result.kind === 'completion' ? result.completion : result.stream;
-      } catch (error) {
-        this.#failed++;
-        throw error;
-      } finally {
-        this.#inFlight--;
-      }
-    };
-    if (!this.#queue) return run();
     const signal = options?.signal ?? undefined;
-    const priority = priorityValue(options?.route?.priority);
-    return this.#queue.add(run, { signal, priority }) as Promise<ChatCompletion | RouterStream>;
+    let release: () => void = () => {};
+    if (this.#queue) {
+      // The session's slot is held until the call is over — for a stream, until it settles.
+      try {
+        release = await holdSlot(this.#queue, signal, priorityValue(options?.route?.priority));
+      } catch (cause) {
+        this.#failed++;
+        throw new AbortError(`Call aborted while queued in session ${this.id}`, cause);
+      }
+    }
+    this.#inFlight++;
+    let finished = false;
+    const finish = (answered: boolean) => {
+      if (finished) return;
+      finished = true;
+      this.#inFlight--;
+      if (answered) this.#calls++;
+      else this.#failed++;
+      release();
+    };
+    try {
+      const result = await this.#router.run(body, options, {
+        sessionId: this.id,
+        affinity: this.#options.affinity ? this.#affinity : undefined,
+        onServed: (s) => this.#served(s),
+        onFinish: finish,
+        budget: this.#options.budgetUsd === undefined ? undefined : this,
+        deadlineAt: this.#deadlineAt,
+      });
+      return result.kind === 'completion' ? result.completion : result.stream;
+    } catch (error) {
+      finish(false); // refused before it started: the router never saw it through
+      throw error;
+    }
   }
 
   async batch(
@@ -219,32 +234,40 @@ class RouterSession implements Session, CallBudget {
         failed,
         total,
       }));
+    // One signal for the whole batch: every call listens to it, not to the caller's signal
+    // directly (a batch of hundreds would trip Node's listener-leak warning on the caller's).
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    const unlink = linkAbort(options.signal, controller);
     const queue = new PQueue({ concurrency });
     const route = options.priority === undefined ? undefined : { priority: options.priority };
-    return Promise.all(
-      bodies.map((body) =>
-        queue
-          .add(
-            () => this.#create(body, { signal: options.signal, route }) as Promise<ChatCompletion>,
-            {
-              signal: options.signal,
-            },
-          )
-          .then(
-            (value): PromiseSettledResult<ChatCompletion> => {
-              done++;
-              progress();
-              return { status: 'fulfilled', value };
-            },
-            (reason: unknown): PromiseSettledResult<ChatCompletion> => {
-              done++;
-              failed++;
-              progress();
-              return { status: 'rejected', reason };
-            },
-          ),
-      ),
-    );
+    const one = async (
+      body: RouterChatParamsNonStreaming,
+    ): Promise<PromiseSettledResult<ChatCompletion>> => {
+      let result: PromiseSettledResult<ChatCompletion>;
+      try {
+        const release = await holdSlot(queue, controller.signal, 0).catch((cause: unknown) => {
+          throw new AbortError('Call aborted before the batch started it', cause);
+        });
+        try {
+          const value = await this.#create(body, { signal: controller.signal, route });
+          result = { status: 'fulfilled', value: value as ChatCompletion };
+        } finally {
+          release();
+        }
+      } catch (reason) {
+        result = { status: 'rejected', reason };
+        failed++;
+      }
+      done++;
+      progress();
+      return result;
+    };
+    try {
+      return await Promise.all(bodies.map(one));
+    } finally {
+      unlink();
+    }
   }
 
   stats(): SessionStats {

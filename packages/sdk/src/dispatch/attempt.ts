@@ -11,7 +11,11 @@ export interface AttemptSpec {
   readonly endpoint: ResolvedEndpoint;
   /** The request JSON for this endpoint. */
   readonly body: string;
-  readonly stream: boolean;
+  /**
+   * The caller asked for a stream. (The request always asks upstream for one; a server that
+   * answers a plain JSON completion instead is accepted only when the caller wanted one.)
+   */
+  readonly callerStream: boolean;
   /** Complete request headers: the endpoint's own plus the caller's safe ones. */
   readonly headers: Readonly<Record<string, string>>;
   /** Aborts the attempt: the call's signal, or a hedge lane's. */
@@ -31,10 +35,9 @@ export interface StreamItem {
 
 export type AttemptResult =
   | {
+      /** A server that ignored `stream: true` and answered the whole completion. */
       readonly kind: 'completion';
       readonly completion: ChatCompletion;
-      /** The body as received, passed through unchanged by `router.fetch`. */
-      readonly text: string;
     }
   | {
       readonly kind: 'stream';
@@ -51,10 +54,9 @@ export type AttemptResult =
     };
 
 /**
- * Sends one request to one endpoint and waits for its answer: the whole completion, or for a
- * stream the first content token — until then, any failure is an `AttemptFailure` the dispatcher
- * can fail over from, invisible to the caller. Network, first-token timeout and upstream errors are
- * all classified here.
+ * Sends one request to one endpoint and waits for its first content token — until then, any
+ * failure is an `AttemptFailure` the dispatcher can fail over from, invisible to the caller.
+ * Network, first-token timeout and upstream errors are all classified here.
  */
 export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   const { endpoint } = spec;
@@ -83,18 +85,14 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     }
     const contentType = res.headers.get('content-type') ?? '';
 
-    if (!spec.stream) {
+    if (!spec.callerStream && !contentType.includes('text/event-stream')) {
       let text: string;
       try {
         text = await readBody(res, endpoint.id);
       } catch (error) {
         throw networkFailure(error, controller.signal, spec);
       }
-      return {
-        kind: 'completion',
-        completion: parseCompletion(text, contentType, endpoint.id),
-        text,
-      };
+      return { kind: 'completion', completion: parseCompletion(text, contentType, endpoint.id) };
     }
 
     if (!contentType.includes('text/event-stream') || !res.body) {
@@ -173,7 +171,10 @@ async function readBody(res: Response, endpointId: string): Promise<string> {
     await res.body?.cancel().catch(() => {});
     throw tooLarge();
   }
-  if (Number.isFinite(length) || !res.body) return res.text();
+  // A compressed body's length is not its decoded size: only a plain one may be trusted.
+  if ((Number.isFinite(length) && !res.headers.has('content-encoding')) || !res.body) {
+    return res.text();
+  }
   // No length given (chunked): count as we read.
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -269,10 +270,9 @@ function networkFailure(error: unknown, signal: AbortSignal, spec: AttemptSpec):
   const id = spec.endpoint.id;
   if (signal.aborted) {
     if (signal.reason === FIRST_TOKEN_TIMEOUT) {
-      const what = spec.stream ? 'first token' : 'response';
       return new AttemptFailure(
         'timeout',
-        `Endpoint ${id} sent no ${what} within ${Math.round(spec.firstTokenTimeoutMs)}ms`,
+        `Endpoint ${id} sent no first token within ${Math.round(spec.firstTokenTimeoutMs)}ms`,
       );
     }
     if (signal.reason === HEDGE_LOST)

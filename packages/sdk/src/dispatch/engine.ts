@@ -1,7 +1,7 @@
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ResolvedConfig, ResolvedHedge } from '../config.js';
-import type { TieredError } from '../errors.js';
+import type { AttemptRecord, TieredError } from '../errors.js';
 import type { RequestFacts } from '../estimate/estimate-request.js';
 import type { RouterEventName, RouterEvents } from '../events.js';
 import type { Pin } from '../policy/filter.js';
@@ -73,27 +73,41 @@ export interface Call {
   /** The error for an aborted call (AbortError, TimeoutError, …), or undefined. */
   readonly abortError: () => TieredError | undefined;
   readonly startedAt: number;
+  /** Attempts started so far (numbers each attempt, hedges included). */
+  readonly counts: { attempts: number };
+  /** The failed attempts, for errors. */
+  readonly attempts: AttemptRecord[];
   /** Called once when the call is over (stream or not): frees the call's timers. */
-  readonly finish: () => void;
+  readonly finish: (answered: boolean) => void;
 }
 
-/** What one successful attempt produced. */
+/** How a stream the router handed out ended: answered or not, and what it cost. */
+export interface StreamSettlement {
+  readonly ok: boolean;
+  readonly costUsd: number;
+}
+
+/** What one successful attempt produced: a whole completion, or a stream at its first token. */
 export type AttemptOutcome =
   | {
       readonly kind: 'completion';
       readonly completion: ChatCompletion;
-      readonly text: string;
       readonly served: EndpointSignals;
       readonly costUsd: number;
     }
-  | { readonly kind: 'stream'; readonly stream: RouterStream; readonly served: EndpointSignals };
+  | {
+      readonly kind: 'stream';
+      readonly stream: RouterStream;
+      readonly served: EndpointSignals;
+      /** Resolves when the stream settles, however it ends. */
+      readonly settled: Promise<StreamSettlement>;
+    };
 
 export type CallResult =
   | {
       readonly kind: 'completion';
       readonly requestId: string;
       readonly completion: ChatCompletion;
-      readonly text: string;
       readonly served: EndpointSignals;
     }
   | { readonly kind: 'stream'; readonly stream: RouterStream; readonly served: EndpointSignals };

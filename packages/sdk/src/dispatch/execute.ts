@@ -1,9 +1,8 @@
-import type { ChatCompletion } from 'openai/resources/chat/completions';
 import pRetry, { AbortError as StopRetrying } from 'p-retry';
 import {
   AllAttemptsFailedError,
-  type AttemptRecord,
   NoEndpointError,
+  StreamInterruptedError,
   TieredError,
   UpstreamError,
 } from '../errors.js';
@@ -18,10 +17,12 @@ import {
 } from '../policy/plan-route.js';
 import { recordRoute } from '../route-of.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
+import { CompletionAssembler } from './assemble-completion.js';
 import { AttemptFailure } from './attempt-failure.js';
+import { emitRequestEnd, emitRouteSelect } from './emit-events.js';
 import type { AttemptOutcome, Call, CallResult, Engine } from './engine.js';
 import { hedgedAttempt } from './hedged-attempt.js';
-import { emitRequestEnd, trackedAttempt } from './tracked-attempt.js';
+import { streamFailure, trackedAttempt } from './tracked-attempt.js';
 
 export type { Call, CallResult, Engine } from './engine.js';
 
@@ -35,6 +36,8 @@ class RoundFailed extends Error {
   }
 }
 
+type Completed = Extract<AttemptOutcome, { kind: 'completion' }>;
+
 // Worst-case output when a budgeted call sets no max_tokens: a multiple of the typical answer.
 const WORST_CASE_OUTPUT_FACTOR = 4;
 
@@ -43,12 +46,13 @@ const WORST_CASE_OUTPUT_FACTOR = 4;
  * at once to the next candidate on a retryable failure, hedging a slow first attempt when asked —
  * and, when every candidate has failed, backoff rounds (p-retry) that re-plan from fresh signals.
  * Attempts on a tier the call already failed on draw from that tier's retry budget; moving up a
- * tier is free. An answer the call's escalation rejects re-runs the call on the next tier.
+ * tier is free. A plain call's answer is assembled from the upstream stream inside the attempt, so
+ * an answer cut mid-way still fails over. An answer the call's escalation rejects re-runs the call
+ * on the next tier.
  */
 export async function execute(engine: Engine, call: Call): Promise<CallResult> {
   const { config } = engine;
   const facts = call.facts;
-  const attempts: AttemptRecord[] = [];
   let last: { s: EndpointSignals; failure: AttemptFailure } | undefined;
   // Tiers this call has failed on, as a bit mask: another attempt there is a retry.
   let failedTiers = 0;
@@ -57,6 +61,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
   let hedgeUsed = false;
   let minTier: number | undefined;
   let escalated = false;
+  let rejected: Completed | undefined;
   let costUsd = 0;
   let reservedUsd = 0;
   const budget = call.budget;
@@ -66,7 +71,6 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     promptChars: facts.promptChars,
     imageParts: facts.imageParts,
     outputTokens: expectedOutput,
-    expectedOutputTokens: expectedOutput,
     needs: facts.needs,
     pin: call.pin,
     exclude,
@@ -86,6 +90,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       now: config.now(),
       random: config.random,
     });
+  // Books what an answer cost against the session budget and releases this call's reservation.
   const settleBudget = (spent: number) => {
     budget?.settle(reservedUsd, spent);
     reservedUsd = 0;
@@ -95,7 +100,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     const tried = new Set<string>();
     let p = plan(undefined);
     if (roundNumber === 1 && !escalated) emitRouteSelect(engine, call, p);
-    if (p.order.length === 0) throw new StopRetrying(refusal(call, p, attempts));
+    if (p.order.length === 0) throw new StopRetrying(refusal(call, p));
     if (budget && reservedUsd === 0) {
       // Hold the worst case of the plan, so calls in flight together cannot overspend.
       const input = routeInput(undefined);
@@ -112,7 +117,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       const s = p.order[i++] as EndpointSignals;
       const e = s.endpoint;
       if (tried.has(e.id)) continue;
-      if (attempts.length >= config.retry.maxAttempts) break;
+      if (call.attempts.length >= config.retry.maxAttempts) break;
       if (failedTiers & (1 << e.tierIndex)) {
         // A tier this call already failed on: a retry, paid from the tier's budget.
         if (!engine.budgets[e.tierIndex]?.tryWithdraw(config.now())) {
@@ -126,9 +131,9 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
         deposited = true;
       }
       const kind: AttemptKind =
-        escalated && attempts.length === 0
+        escalated && !last
           ? 'escalation'
-          : attempts.length === 0
+          : !last
             ? 'primary'
             : i === 1 && roundNumber > 1
               ? 'retry'
@@ -147,26 +152,23 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       }
       tried.add(e.id);
       try {
-        const spec = {
-          kind,
-          attempts,
-          onStreamEnd: (spent: number) => settleBudget(spent),
-        };
         const secondary = call.hedge && !hedgeUsed ? hedgeTarget(p.order, i, tried) : undefined;
+        let outcome: AttemptOutcome;
         if (secondary && call.hedge) {
           hedgeUsed = true;
-          return await hedgedAttempt(engine, call, {
-            ...spec,
+          const delayMs = call.hedge.delayMs ?? hedgeDelay(s);
+          outcome = await hedgedAttempt(engine, call, {
+            kind,
             primary: s,
             secondary,
-            delayMs: Math.min(
-              MAX_TIMER_MS,
-              call.hedge.delayMs ?? hedgeDelay(s, facts.stream, expectedOutput),
-            ),
+            delayMs: Math.min(MAX_TIMER_MS, delayMs),
             tried,
           });
+        } else {
+          outcome = await trackedAttempt(engine, call, { s, kind, signal: call.signal });
         }
-        return await trackedAttempt(engine, call, { ...spec, s, signal: call.signal });
+        // A plain call: read the whole answer here, where a cut can still fail over.
+        return facts.stream || outcome.kind === 'completion' ? outcome : await assemble(outcome);
       } catch (error) {
         if (!(error instanceof AttemptFailure)) throw new StopRetrying(asError(error));
         if (error.failure === 'aborted') {
@@ -200,16 +202,14 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
           p = plan(tried);
           i = 0;
           if (p.order.length === 0) {
-            throw new StopRetrying(refusal(call, p, attempts, error));
+            throw new StopRetrying(refusal(call, p, error));
           }
         }
       }
     }
-    if (attempts.length >= config.retry.maxAttempts) {
-      throw new RoundFailed(
-        false,
-        `${attempts.length} attempts made, the most allowed (retry.maxAttempts)`,
-      );
+    const made = call.attempts.length;
+    if (made >= config.retry.maxAttempts) {
+      throw new RoundFailed(false, `${made} attempts made, the most allowed (retry.maxAttempts)`);
     }
     if (budgetDenied && (!last || last.failure.retryable)) {
       throw new RoundFailed(false, 'the retry budget of the failing tier is exhausted');
@@ -218,6 +218,34 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       true,
       `every candidate failed (${tried.size} endpoint${tried.size === 1 ? '' : 's'})`,
     );
+  };
+
+  // Reads a plain call's answer to the end. A failure here is the attempt's (its events and
+  // health were recorded when the stream settled): failover goes on.
+  const assemble = async (outcome: Extract<AttemptOutcome, { kind: 'stream' }>) => {
+    const assembler = new CompletionAssembler();
+    try {
+      for (
+        let item = await outcome.stream.nextItem();
+        item;
+        item = await outcome.stream.nextItem()
+      ) {
+        assembler.add(item.chunk);
+      }
+    } catch (error) {
+      await outcome.settled;
+      if (call.abortError()) throw new AttemptFailure('aborted', 'Call aborted', { cause: error });
+      const failure = error instanceof StreamInterruptedError ? streamFailure(error) : 'connection';
+      throw new AttemptFailure(failure, (error as Error).message);
+    }
+    const { costUsd } = await outcome.settled;
+    const completed: Completed = {
+      kind: 'completion',
+      completion: assembler.finish(),
+      served: outcome.served,
+      costUsd,
+    };
+    return completed;
   };
 
   const runRounds = () =>
@@ -231,12 +259,13 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       signal: call.signal,
       shouldRetry: async ({ error, attemptNumber }) => {
         if (!(error instanceof RoundFailed) || !error.retryable) return false;
-        if (attempts.length >= config.retry.maxAttempts) return false;
-        // Honour Retry-After: wait until the soonest candidate may be tried again.
+        if (call.attempts.length >= config.retry.maxAttempts) return false;
+        // Honour Retry-After: wait until the soonest candidate of this call may be tried again.
         const now = config.now();
         let soonest = Number.POSITIVE_INFINITY;
-        for (const s of engine.signals)
-          soonest = Math.min(soonest, s.health.availableAt(now) || now);
+        for (const c of plan(undefined).candidates) {
+          soonest = Math.min(soonest, c.signals.health.availableAt(now) || now);
+        }
         const waitMs = Number.isFinite(soonest)
           ? Math.min(soonest - now, config.retry.maxRetryAfterMs)
           : 0;
@@ -252,68 +281,70 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       },
     });
 
+  // Returns a plain call's answer: books it, then the call ends.
+  const deliver = (outcome: Completed): CallResult => {
+    const served = outcome.served;
+    recordRoute(outcome.completion, {
+      requestId: call.requestId,
+      endpointId: served.endpoint.id,
+      tier: served.endpoint.tier,
+    });
+    call.onServed?.(served);
+    engine.recordAnswered(served, outcome.completion.usage);
+    emitRequestEnd(engine, call, served, undefined, outcome.completion.usage, costUsd, false);
+    call.finish(true);
+    return {
+      kind: 'completion',
+      requestId: call.requestId,
+      completion: outcome.completion,
+      served,
+    };
+  };
+
   try {
     if (call.signal.aborted) throw call.abortError() ?? new Error('aborted');
     while (true) {
       const outcome = await runRounds();
-      if (outcome.kind === 'stream') return outcome;
+      if (outcome.kind === 'stream') {
+        void outcome.settled.then((settlement) => settleBudget(settlement.costUsd));
+        return { kind: 'stream', stream: outcome.stream, served: outcome.served };
+      }
       costUsd += outcome.costUsd;
-      const served = outcome.served;
-      // Escalation (cascade): an answer the call rejects re-runs on the next tier, if there is one.
-      const nextTier = served.endpoint.tierIndex + 1;
+      settleBudget(outcome.costUsd);
+      // Escalation (cascade): an answer the call rejects re-runs on the next tier, if one fits.
+      const nextTier = outcome.served.endpoint.tierIndex + 1;
       if (
         call.escalation &&
         nextTier < config.tiers.length &&
         !(await accepted(call, outcome.completion))
       ) {
         minTier = nextTier;
-        escalated = true;
-        last = undefined;
-        failedTiers = 0;
-        attempts.length = 0;
-        engine.recordEscalation();
-        const next = plan(undefined);
-        if (next.order.length > 0) continue;
+        if (plan(undefined).order.length > 0) {
+          rejected = outcome;
+          escalated = true;
+          last = undefined;
+          failedTiers = 0;
+          engine.recordEscalation();
+          continue;
+        }
         minTier = undefined; // nothing fits above: the answer we have is the best there is
       }
-      settleBudget(costUsd);
-      recordRoute(outcome.completion, {
-        requestId: call.requestId,
-        endpointId: served.endpoint.id,
-        tier: served.endpoint.tier,
-      });
-      call.onServed?.(served);
-      engine.recordAnswered(served, outcome.completion.usage);
-      emitRequestEnd(
-        engine,
-        call,
-        served,
-        attempts.length + 1,
-        undefined,
-        outcome.completion.usage,
-        costUsd,
-        false,
-      );
-      call.finish();
-      return {
-        kind: 'completion',
-        requestId: call.requestId,
-        completion: outcome.completion,
-        text: outcome.text,
-        served,
-      };
+      return deliver(outcome);
     }
   } catch (error) {
-    settleBudget(costUsd);
-    call.finish();
+    settleBudget(0);
     const aborted = call.abortError();
+    // The escalated run failed: the rejected answer, already paid for, beats no answer.
+    if (!aborted && rejected) return deliver(rejected);
+    call.finish(false);
     if (aborted) throw aborted;
     if (error instanceof RoundFailed) {
       const lastError = last?.failure;
+      const made = call.attempts.length;
       throw new AllAttemptsFailedError(
-        `Failed to complete the call after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}: ${error.message}` +
+        `Failed to complete the call after ${made} attempt${made === 1 ? '' : 's'}: ${error.message}` +
           (lastError ? `; last error: ${lastError.message}` : ''),
-        attempts,
+        call.attempts,
         lastError,
       );
     }
@@ -321,7 +352,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
   }
 }
 
-async function accepted(call: Call, completion: ChatCompletion): Promise<boolean> {
+async function accepted(call: Call, completion: Completed['completion']): Promise<boolean> {
   const escalation = call.escalation;
   if (!escalation) return true;
   const choice = completion.choices[0];
@@ -349,45 +380,16 @@ function hedgeTarget(
   return undefined;
 }
 
-// Default hedge delay: the primary's p95 time to first token (for a plain call, p95 latency);
-// before it has answers, twice its predicted time.
-function hedgeDelay(s: EndpointSignals, stream: boolean, outputTokens: number): number {
-  const p95 = stream ? s.ttftMs.percentile(0.95) : s.latencyMs.percentile(0.95);
-  if (p95 !== undefined && s.ttftMs.size + s.latencyMs.size >= 20) return p95;
-  const predicted = s.healthyTtftMs(0) + (stream ? 0 : outputTokens * s.timePerOutputTokenMs());
-  return 2 * predicted;
-}
-
-function emitRouteSelect(engine: Engine, call: Call, p: RoutePlan): void {
-  const primary = p.order[0];
-  if (!primary) return;
-  engine.emit('route:select', () => ({
-    requestId: call.requestId,
-    timestamp: Date.now(),
-    endpointId: primary.endpoint.id,
-    tier: primary.endpoint.tier,
-    reason: p.reason,
-    fallbacks: p.order.slice(1).map((s) => s.endpoint.id),
-    candidates: p.candidates.map((c) => ({
-      endpointId: c.signals.endpoint.id,
-      tier: c.signals.endpoint.tier,
-      promptTokens: c.promptTokens,
-      predictedMs: c.predictedMs,
-      queueWaitMs: c.queueWaitMs,
-      cost: c.cost,
-      available: c.available,
-    })),
-    excluded: p.excluded,
-  }));
+// Default hedge delay: the primary's p95 time to first token; before it has 20 answers, twice
+// its predicted time to first token.
+function hedgeDelay(s: EndpointSignals): number {
+  const p95 = s.ttftMs.percentile(0.95);
+  if (p95 !== undefined && s.ttftMs.size >= 20) return p95;
+  return 2 * s.healthyTtftMs(0);
 }
 
 /** Nothing can take the call: over budget, or nothing fits. */
-function refusal(
-  call: Call,
-  p: RoutePlan,
-  attempts: readonly AttemptRecord[],
-  cause?: AttemptFailure,
-): TieredError {
+function refusal(call: Call, p: RoutePlan, cause?: AttemptFailure): TieredError {
   const reasons = Object.entries(p.excluded).filter(([, why]) => why !== 'already tried');
   const overBudget = reasons.filter(([, why]) => why.startsWith('worst-case cost'));
   if (call.budget && overBudget.length > 0 && !cause) {
@@ -401,10 +403,9 @@ function refusal(
   const pin = call.pin
     ? ` (pinned to ${call.pin.kind} ${'tier' in call.pin ? call.pin.tier : 'id' in call.pin ? call.pin.id : call.pin.model})`
     : '';
-  const message =
-    attempts.length > 0 && cause
-      ? `Failed to route the call: no endpoint with a larger context window is left after ${cause.message}`
-      : `Failed to route the call: no endpoint can serve it${pin}: ${reasons.map(([id, why]) => `${id}: ${why}`).join('; ') || 'none configured'}`;
+  const message = cause
+    ? `Failed to route the call: no endpoint with a larger context window is left after ${cause.message}`
+    : `Failed to route the call: no endpoint can serve it${pin}: ${reasons.map(([id, why]) => `${id}: ${why}`).join('; ') || 'none configured'}`;
   return new NoEndpointError(message, p.excluded);
 }
 

@@ -1,10 +1,12 @@
+import type { AttemptKind } from '../events.js';
 import { HEDGE_LOST, linkAbort } from '../internal/abort.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import { AttemptFailure } from './attempt-failure.js';
 import type { AttemptOutcome, Call, Engine } from './engine.js';
-import { type TrackedAttemptSpec, trackedAttempt } from './tracked-attempt.js';
+import { trackedAttempt } from './tracked-attempt.js';
 
-export interface HedgeSpec extends Omit<TrackedAttemptSpec, 'signal' | 's'> {
+export interface HedgeSpec {
+  readonly kind: AttemptKind;
   readonly primary: EndpointSignals;
   readonly secondary: EndpointSignals;
   readonly delayMs: number;
@@ -13,10 +15,11 @@ export interface HedgeSpec extends Omit<TrackedAttemptSpec, 'signal' | 's'> {
 }
 
 /**
- * An attempt with a delayed hedge ("The Tail at Scale"): if the primary has produced nothing (no
- * first token, or for a plain call no answer) after `delayMs`, the same call goes to the
- * secondary too — if the hedge budget allows — and the first attempt to succeed wins; the other
- * is aborted. A failure of one lane waits for the other; a caller error or abort ends both.
+ * An attempt with a delayed hedge ("The Tail at Scale"): if the primary has produced no first
+ * token after `delayMs`, the same call goes to the secondary too — if the hedge budget allows — and
+ * the first to produce a token wins; the other is aborted. A failure of one lane waits for the
+ * other; a caller error or abort ends both. The winner stays linked to the call's signal until its
+ * stream settles, so the caller's abort and the total timeout still reach it.
  */
 export function hedgedAttempt(
   engine: Engine,
@@ -35,20 +38,23 @@ export function hedgedAttempt(
     let hedged = false;
     const startedAt = config.now();
 
-    const finish = () => {
+    const end = (keepLane?: 0 | 1) => {
       settled = true;
       clearTimeout(timer);
-      for (const unlink of unlinks) unlink();
+      for (const lane of [0, 1] as const) if (lane !== keepLane) unlinks[lane]?.();
     };
     const onWin = (outcome: AttemptOutcome, lane: 0 | 1) => {
       running--;
       if (settled) {
         // Both produced a token in the same turn: drop the late one.
         if (outcome.kind === 'stream') outcome.stream.discard();
+        unlinks[lane]?.();
         return;
       }
-      finish();
       const loser = lane === 0 ? 1 : 0;
+      end(lane);
+      if (outcome.kind === 'stream') void outcome.settled.then(() => unlinks[lane]?.());
+      else unlinks[lane]?.();
       lanes[loser].abort(HEDGE_LOST);
       if (loser === 0) {
         // The primary produced nothing in all this time: a Peak-EWMA penalty, as for a timeout,
@@ -68,14 +74,14 @@ export function hedgedAttempt(
         call.signal.aborted;
       // Wait for the other lane, unless nothing else is running or can start.
       if (fatal || (running === 0 && (hedged || lane === 1))) {
-        finish();
+        end();
         lanes[lane === 0 ? 1 : 0].abort(HEDGE_LOST);
         reject(lastFailure ?? error);
         return;
       }
       if (running === 0 && !hedged) {
         // The primary failed before the hedge was due: no hedge; ordinary failover takes over.
-        finish();
+        end();
         reject(error);
       }
     };
@@ -83,9 +89,7 @@ export function hedgedAttempt(
       trackedAttempt(engine, call, {
         s,
         kind: lane === 0 ? spec.kind : 'hedge',
-        attempts: spec.attempts,
         signal: lanes[lane].signal,
-        onStreamEnd: spec.onStreamEnd,
       }).then(
         (outcome) => onWin(outcome, lane),
         (error) => onLoss(error, lane),
@@ -96,10 +100,16 @@ export function hedgedAttempt(
       if (settled) return;
       const now = config.now();
       // Extra load stays within maxExtraLoad of recent calls; a same-tier hedge is also a retry.
+      // Both budgets are checked before either is drawn, so a hedge not sent costs nothing.
       const maxExtraLoad = call.hedge === false ? 0 : call.hedge.maxExtraLoad;
-      if (!engine.hedgeBudget.tryWithdraw(now, maxExtraLoad)) return;
-      const sameTier = secondary.endpoint.tierIndex === primary.endpoint.tierIndex;
-      if (sameTier && !engine.budgets[secondary.endpoint.tierIndex]?.tryWithdraw(now)) return;
+      const tierBudget =
+        secondary.endpoint.tierIndex === primary.endpoint.tierIndex
+          ? engine.budgets[secondary.endpoint.tierIndex]
+          : undefined;
+      if (engine.hedgeBudget.available(now, maxExtraLoad) < 1) return;
+      if (tierBudget && tierBudget.available(now) < 1) return;
+      engine.hedgeBudget.tryWithdraw(now, maxExtraLoad);
+      tierBudget?.tryWithdraw(now);
       hedged = true;
       running++;
       spec.tried.add(secondary.endpoint.id);

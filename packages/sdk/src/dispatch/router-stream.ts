@@ -12,14 +12,20 @@ export type StreamOutcome =
       readonly ok: true;
       readonly usage: CompletionUsage | undefined;
       readonly lastChunkAt: number;
+      /** Chunks with choices received (≈ output tokens when usage is missing). */
       readonly contentChunks: number;
     }
   | {
       readonly ok: false;
       readonly error: TieredError;
+      /** The consumer stopped reading (`break`, `cancel()`). */
       readonly cancelled: boolean;
-      /** Dropped by the router (a hedge's loser), never seen by the caller. */
-      readonly discarded?: boolean;
+      /** Every choice had finished when it stopped: the answer was complete. */
+      readonly complete: boolean;
+      /** Dropped by the router (a hedge's loser), never seen by a caller. */
+      readonly discarded: boolean;
+      readonly lastChunkAt: number;
+      readonly contentChunks: number;
     };
 
 export interface RouterStreamSpec {
@@ -30,7 +36,7 @@ export interface RouterStreamSpec {
   readonly ended: boolean;
   readonly rest: AsyncGenerator<string, void, undefined>;
   readonly controller: AbortController;
-  /** Pass the usage-only final chunk to the caller (they asked for `include_usage`). */
+  /** Pass on the usage-only final chunk (the caller asked for `include_usage`). */
   readonly streamUsage: boolean;
   /** The endpoint's secrets, redacted from anything upstream says mid-stream. */
   readonly secrets: readonly string[];
@@ -38,7 +44,10 @@ export interface RouterStreamSpec {
   readonly now: () => number;
   /** The caller's abort or total timeout, as the error to throw; `undefined` if not aborted. */
   readonly abortError: () => TieredError | undefined;
-  /** Called exactly once when the stream is over, however it ended. */
+  /**
+   * Called exactly once when the stream is over, however it ended — read to the end, broken,
+   * cancelled, or aborted while nobody was reading.
+   */
   readonly onSettle: (outcome: StreamOutcome) => void;
 }
 
@@ -60,12 +69,16 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
   #headIndex = 0;
   #ended: boolean;
   #settled = false;
+  /** Thrown by every read after the stream broke. */
+  #error: TieredError | undefined;
   #usage: CompletionUsage | undefined;
   #contentChunks = 0;
+  #unfinished = new Set<number>();
   #lastChunkAt: number;
   #waitingSince: number | undefined;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #iterating = false;
+  readonly #onAbort = () => this.#abortedWhileIdle();
 
   constructor(spec: RouterStreamSpec) {
     this.#spec = spec;
@@ -76,13 +89,12 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
     this.#ended = spec.ended;
     this.#lastChunkAt = spec.now();
     for (const item of spec.head) this.#note(item.chunk);
-    if (this.#ended)
-      this.#settle({
-        ok: true,
-        usage: this.#usage,
-        lastChunkAt: this.#lastChunkAt,
-        contentChunks: this.#contentChunks,
-      });
+    if (this.#ended) {
+      this.#settle(this.#success());
+    } else {
+      // Aborted (caller, total timeout, close) while nobody reads: settle now, not at the next read.
+      spec.controller.signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
@@ -113,6 +125,7 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
         if (!this.#wanted(head.chunk)) continue;
         return head;
       }
+      if (this.#error) throw this.#error;
       if (this.#ended || this.#settled) return undefined;
 
       let next: IteratorResult<string, void>;
@@ -132,12 +145,7 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       }
       if (next.value === '[DONE]') {
         this.#ended = true;
-        this.#settle({
-          ok: true,
-          usage: this.#usage,
-          lastChunkAt: this.#lastChunkAt,
-          contentChunks: this.#contentChunks,
-        });
+        this.#settle(this.#success());
         return undefined;
       }
       let chunk: ChatCompletionChunk;
@@ -170,19 +178,41 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
 
   #stop(discarded: boolean): void {
     if (this.#settled) return;
-    this.controller.abort();
-    this.#spec.rest.return(undefined).catch(() => {});
     const why = discarded ? 'Stream discarded' : 'Stream cancelled by the caller';
     this.#settle({
       ok: false,
       error: this.#interrupted('disconnect', why),
       cancelled: true,
+      complete: this.#unfinished.size === 0 && this.#contentChunks > 0,
       discarded,
+      lastChunkAt: this.#lastChunkAt,
+      contentChunks: this.#contentChunks,
     });
+    this.controller.abort();
+    this.#spec.rest.return(undefined).catch(() => {});
+  }
+
+  #abortedWhileIdle(): void {
+    if (this.#settled || this.#waitingSince !== undefined) return; // a pending read settles it
+    this.#fail(this.#spec.abortError() ?? this.#interrupted('disconnect', 'Stream aborted'));
+    this.#spec.rest.return(undefined).catch(() => {});
+  }
+
+  #success(): StreamOutcome {
+    return {
+      ok: true,
+      usage: this.#usage,
+      lastChunkAt: this.#lastChunkAt,
+      contentChunks: this.#contentChunks,
+    };
   }
 
   #note(chunk: ChatCompletionChunk): void {
     if (chunk.usage) this.#usage = chunk.usage;
+    for (const c of chunk.choices) {
+      if (c.finish_reason) this.#unfinished.delete(c.index);
+      else this.#unfinished.add(c.index);
+    }
     if (chunk.choices.length > 0) this.#contentChunks++;
   }
 
@@ -222,8 +252,17 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
   }
 
   #fail(error: TieredError): TieredError {
+    this.#error = error;
+    this.#settle({
+      ok: false,
+      error,
+      cancelled: false,
+      complete: false,
+      discarded: false,
+      lastChunkAt: this.#lastChunkAt,
+      contentChunks: this.#contentChunks,
+    });
     this.controller.abort();
-    this.#settle({ ok: false, error, cancelled: false });
     return error;
   }
 
@@ -231,6 +270,7 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
     if (this.#settled) return;
     this.#settled = true;
     if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#spec.controller.signal.removeEventListener('abort', this.#onAbort);
     this.#spec.onSettle(outcome);
   }
 

@@ -31,7 +31,7 @@ export class Slots {
       }
       s.queued++;
       try {
-        releaseEndpoint = await take(queue, signal, priority);
+        releaseEndpoint = await holdSlot(queue, signal, priority);
       } finally {
         s.queued--;
       }
@@ -39,7 +39,7 @@ export class Slots {
     let releaseGlobal: Release | undefined;
     if (this.#global) {
       try {
-        releaseGlobal = await take(this.#global, signal, priority);
+        releaseGlobal = await holdSlot(this.#global, signal, priority);
       } catch (error) {
         releaseEndpoint?.();
         throw error;
@@ -55,18 +55,18 @@ export class Slots {
       releaseEndpoint?.();
     };
   }
-
-  /** Calls waiting for a slot anywhere. */
-  get queued(): number {
-    let n = this.#global?.size ?? 0;
-    for (const q of this.#queues.values()) n += q.size;
-    return n;
-  }
 }
 
-// A p-queue task that holds its slot until released.
-function take(queue: PQueue, signal: AbortSignal, priority: number): Promise<Release> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/**
+ * Waits for a slot of a p-queue and holds it until released: the queue's task is a promise that
+ * settles on release. Rejects with the signal's reason if it aborts while queued.
+ */
+export function holdSlot(
+  queue: PQueue,
+  signal: AbortSignal | undefined,
+  priority: number,
+): Promise<Release> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<Release>((resolve, reject) => {
     queue
       .add(() => new Promise<void>((done) => resolve(() => done())), { signal, priority })

@@ -1,33 +1,33 @@
 import type { CompletionUsage } from 'openai/resources/completions';
-import type {
-  AttemptRecord,
-  FailureClass,
-  StreamInterruptedError,
-  TieredError,
-} from '../errors.js';
+import type { StreamInterruptedError, TieredError } from '../errors.js';
 import { bodyFor } from '../estimate/estimate-request.js';
 import type { AttemptKind } from '../events.js';
 import { MAX_TIMER_MS } from '../internal/validate.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import { type AttemptResult, runAttempt } from './attempt.js';
 import { AttemptFailure } from './attempt-failure.js';
-import type { AttemptOutcome, Call, Engine } from './engine.js';
-import { RouterStream } from './router-stream.js';
+import {
+  emitAttemptError,
+  emitEject,
+  emitRequestEnd,
+  emitRequestError,
+  emitRestore,
+} from './emit-events.js';
+import type { AttemptOutcome, Call, Engine, StreamSettlement } from './engine.js';
+import { RouterStream, type StreamOutcome } from './router-stream.js';
 
 export interface TrackedAttemptSpec {
   readonly s: EndpointSignals;
   readonly kind: AttemptKind;
-  /** The call's attempt log; this attempt appends to it when it fails. */
-  readonly attempts: AttemptRecord[];
   /** Aborts this attempt: the call's signal, or a hedge lane linked to it. */
   readonly signal: AbortSignal;
-  /** A stream's end (or break): its cost, for the session budget. */
-  readonly onStreamEnd: (costUsd: number) => void;
 }
 
 /**
  * One attempt with everything around it: a slot (waiting in the endpoint's queue), the adaptive
- * first-token timeout, the signals it teaches (latency, tokens, health), and its events.
+ * first-token timeout, the signals it teaches (latency, tokens, health), its events, and the
+ * call's attempt log. Resolves at the first content token with a stream; a stream the caller
+ * holds (`stream: true`) also ends the call when it settles.
  */
 export async function trackedAttempt(
   engine: Engine,
@@ -35,18 +35,19 @@ export async function trackedAttempt(
   spec: TrackedAttemptSpec,
 ): Promise<AttemptOutcome> {
   const { config } = engine;
-  const { s, kind, attempts, signal } = spec;
+  const { s, kind, signal } = spec;
   const e = s.endpoint;
-  const attempt = attempts.length + 1;
+  const attempt = ++call.counts.attempts;
   const queuedAt = config.now();
   let release: () => void;
   try {
     release = await engine.slots.acquire(s, signal, call.priority);
   } catch (cause) {
+    // Never sent: no attempt:start, nothing to pair.
     const failure = new AttemptFailure('aborted', `Call aborted while queued for ${e.id}`, {
       cause,
     });
-    attempts.push(attemptRecord(s, failure, config.now() - queuedAt));
+    logAttempt(call, s, failure, config.now() - queuedAt);
     throw failure;
   }
   const started = config.now();
@@ -72,16 +73,11 @@ export async function trackedAttempt(
   const facts = call.facts;
   const imageTokens = facts.imageParts * config.estimate.imageTokens;
   const promptTokens = s.promptTokensFor(facts.promptChars, imageTokens);
-  const outputTokens = facts.maxOutputTokens ?? engine.typicalOutputTokens;
   // The first-token timeout comes from answers the endpoint gave, never from past timeouts.
-  const healthyTtft = s.healthyTtftMs(promptTokens);
-  const predicted = facts.stream
-    ? healthyTtft
-    : healthyTtft + outputTokens * s.timePerOutputTokenMs();
   const t = config.timeouts;
   const firstTokenTimeoutMs = Math.min(
     MAX_TIMER_MS,
-    Math.max(t.firstTokenFloorMs, t.firstTokenMultiplier * predicted),
+    Math.max(t.firstTokenFloorMs, t.firstTokenMultiplier * s.healthyTtftMs(promptTokens)),
   );
 
   let result: AttemptResult;
@@ -89,7 +85,7 @@ export async function trackedAttempt(
     result = await runAttempt({
       endpoint: e,
       body: bodyFor(facts.bodyTail, e.model),
-      stream: facts.stream,
+      callerStream: facts.stream,
       headers: headersFor(e.headers, call),
       signal,
       fetch: config.fetch,
@@ -103,37 +99,84 @@ export async function trackedAttempt(
       error instanceof AttemptFailure
         ? error
         : new AttemptFailure('connection', String(error), { cause: error });
-    const durationMs = config.now() - started;
-    attempts.push(attemptRecord(s, failure, durationMs));
-    recordFailure(engine, call, s, failure, attempt, durationMs);
+    recordFailure(engine, call, s, failure, attempt, config.now() - started);
     throw failure;
   }
 
   if (result.kind === 'completion') {
+    // A server that ignored `stream: true`: the whole answer at once.
     release();
     const now = config.now();
     const latencyMs = now - started;
     const usage = result.completion.usage;
-    const completionTokens = usage?.completion_tokens;
-    if (completionTokens && completionTokens > 0) {
-      // No first token to split on: what the prefill prediction does not explain is decode.
-      s.tpot.observe(Math.max(0, latencyMs - healthyTtft) / completionTokens, now);
-      if (s.penalty.value) s.penalty.observe(0, now);
+    if (usage && usage.completion_tokens > 0) {
+      const decodeMs = Math.max(0, latencyMs - s.healthyTtftMs(promptTokens));
+      s.tpot.observe(decodeMs / usage.completion_tokens, now);
     }
-    const costUsd = recordSuccess(engine, call, s, usage);
-    s.latencyMs.add(latencyMs);
-    emitAttemptEnd(engine, call, s, attempt, latencyMs, undefined);
-    return {
-      kind: 'completion',
-      completion: result.completion,
-      text: result.text,
-      served: s,
-      costUsd,
-    };
+    const costUsd = recordSuccess(engine, call, s, usage, undefined, latencyMs, attempt);
+    return { kind: 'completion', completion: result.completion, served: s, costUsd };
   }
 
   const ttftMs = result.ttftMs;
   s.observeTtft(ttftMs, promptTokens, config.now());
+  let settle: (settlement: StreamSettlement) => void = () => {};
+  const settled = new Promise<StreamSettlement>((resolve) => {
+    settle = resolve;
+  });
+  const onSettle = (outcome: StreamOutcome) => {
+    release();
+    result.unlink();
+    const now = config.now();
+    const latencyMs = now - started;
+    const answered = outcome.ok || outcome.complete;
+    let costUsd = 0;
+    if (answered) {
+      const usage = outcome.ok ? outcome.usage : undefined;
+      const tokens = usage?.completion_tokens ?? outcome.contentChunks;
+      if (tokens > 1) s.tpot.observe((outcome.lastChunkAt - started - ttftMs) / (tokens - 1), now);
+      // A stream cut short by the caller has no usage chunk: book what was generated.
+      const booked = usage ?? {
+        prompt_tokens: promptTokens,
+        completion_tokens: outcome.contentChunks,
+        total_tokens: promptTokens + outcome.contentChunks,
+      };
+      costUsd = recordSuccess(engine, call, s, booked, ttftMs, latencyMs, attempt);
+    } else {
+      const aborted = outcome.cancelled || call.abortError() !== undefined;
+      const failure = new AttemptFailure(
+        outcome.discarded
+          ? 'aborted'
+          : aborted
+            ? 'aborted'
+            : streamFailure(outcome.error as StreamInterruptedError),
+        outcome.discarded ? `Attempt on ${e.id} lost the hedge race` : outcome.error.message,
+      );
+      recordFailure(engine, call, s, failure, attempt, latencyMs);
+    }
+    if (facts.stream && !(!outcome.ok && outcome.discarded)) {
+      // The caller holds this stream: its end is the call's end.
+      if (answered) {
+        call.onServed?.(s);
+        engine.recordAnswered(s, outcome.ok ? outcome.usage : undefined);
+        emitRequestEnd(
+          engine,
+          call,
+          s,
+          ttftMs,
+          outcome.ok ? outcome.usage : undefined,
+          costUsd,
+          true,
+        );
+        call.finish(true);
+      } else {
+        const error = call.abortError() ?? outcome.error;
+        engine.recordCallFailed();
+        emitRequestError(engine, call, outcome.cancelled ? 'aborted' : error.code, error.message);
+        call.finish(false);
+      }
+    }
+    settle({ ok: answered, costUsd });
+  };
   const stream = new RouterStream({
     requestId: call.requestId,
     endpointId: e.id,
@@ -142,54 +185,22 @@ export async function trackedAttempt(
     ended: result.ended,
     rest: result.rest,
     controller: result.controller,
-    streamUsage: facts.streamUsage,
+    // A plain call assembles its completion from the stream, usage chunk included.
+    streamUsage: facts.streamUsage || !facts.stream,
     secrets: e.secrets,
     stallMs: t.stallMs,
     now: config.now,
     abortError: call.abortError,
-    onSettle: (outcome) => {
-      release();
-      result.unlink();
-      if (!outcome.ok && outcome.discarded) {
-        // A hedge's loser: the call goes on elsewhere.
-        const lost = new AttemptFailure('aborted', `Attempt on ${e.id} lost the hedge race`);
-        recordFailure(engine, call, s, lost, attempt, config.now() - started);
-        return;
-      }
-      const now = config.now();
-      const latencyMs = now - started;
-      let costUsd = 0;
-      if (outcome.ok) {
-        const tokens = outcome.usage?.completion_tokens ?? outcome.contentChunks;
-        if (tokens > 1) {
-          s.tpot.observe((outcome.lastChunkAt - started - ttftMs) / (tokens - 1), now);
-        }
-        costUsd = recordSuccess(engine, call, s, outcome.usage);
-        s.latencyMs.add(latencyMs);
-        emitAttemptEnd(engine, call, s, attempt, latencyMs, ttftMs);
-        call.onServed?.(s);
-        engine.recordAnswered(s, outcome.usage);
-        emitRequestEnd(engine, call, s, attempt, ttftMs, outcome.usage, costUsd, true);
-      } else {
-        const aborted = outcome.cancelled || call.abortError() !== undefined;
-        const failure = new AttemptFailure(
-          aborted ? 'aborted' : streamFailure(outcome.error),
-          outcome.error.message,
-        );
-        recordFailure(engine, call, s, failure, attempt, latencyMs);
-        engine.recordCallFailed();
-        emitRequestError(engine, call, call.abortError() ?? outcome.error, attempt);
-      }
-      spec.onStreamEnd(costUsd);
-      call.finish();
-    },
+    onSettle,
   });
-  return { kind: 'stream', stream, served: s };
+  return { kind: 'stream', stream, served: s, settled };
 }
 
-// How a broken stream counts against its endpoint.
-function streamFailure(error: TieredError): FailureClass {
-  switch ((error as { reason?: StreamInterruptedError['reason'] }).reason) {
+/** How a broken stream counts against its endpoint. */
+export function streamFailure(
+  error: StreamInterruptedError | TieredError,
+): AttemptFailure['failure'] {
+  switch ((error as StreamInterruptedError).reason) {
     case 'stall':
       return 'stall';
     case 'malformed':
@@ -206,9 +217,14 @@ function recordSuccess(
   call: Call,
   s: EndpointSignals,
   usage: CompletionUsage | undefined,
+  ttftMs: number | undefined,
+  latencyMs: number,
+  attempt: number,
 ): number {
   const config = engine.config;
   s.calls++;
+  s.latencyMs.add(latencyMs);
+  if (s.penalty.value) s.penalty.observe(0, config.now());
   const transition = s.health.recordSuccess();
   if (transition === 'restore') emitRestore(engine, s, call.requestId, 'call');
   let costUsd = 0;
@@ -231,6 +247,15 @@ function recordSuccess(
     }
   }
   engine.recordCost(costUsd);
+  engine.emit('attempt:end', () => ({
+    requestId: call.requestId,
+    timestamp: Date.now(),
+    endpointId: s.endpoint.id,
+    tier: s.endpoint.tier,
+    attempt,
+    durationMs: latencyMs,
+    ttftMs,
+  }));
   return costUsd;
 }
 
@@ -242,19 +267,8 @@ function recordFailure(
   attempt: number,
   durationMs: number,
 ): void {
-  const now = engine.config.now();
-  const e = s.endpoint;
-  engine.emit('attempt:error', () => ({
-    requestId: call.requestId,
-    timestamp: Date.now(),
-    endpointId: e.id,
-    tier: e.tier,
-    attempt,
-    failure: failure.failure,
-    status: failure.status,
-    message: failure.message,
-    durationMs,
-  }));
+  logAttempt(call, s, failure, durationMs);
+  emitAttemptError(engine, call, s, failure, attempt, durationMs);
   // The caller's own mistakes and aborts (and a lost hedge) say nothing of the endpoint's health.
   if (
     failure.failure === 'client' ||
@@ -263,6 +277,7 @@ function recordFailure(
   ) {
     return;
   }
+  const now = engine.config.now();
   s.calls++;
   s.errors++;
   if (failure.failure === 'timeout') {
@@ -270,110 +285,21 @@ function recordFailure(
     s.penalty.observe(durationMs, now);
   }
   if (failure.retryAfterMs !== undefined) s.health.holdUntil(now + failure.retryAfterMs);
-  const transition = s.health.recordFailure(
-    now,
-    failure.message,
-    failure.failure === 'misconfigured',
-  );
-  if (transition === 'eject') {
-    engine.emit('endpoint:eject', () => ({
-      requestId: call.requestId,
-      timestamp: Date.now(),
-      endpointId: e.id,
-      tier: e.tier,
-      reason: failure.message,
-      consecutiveFailures: s.health.consecutiveFailures,
-    }));
+  const permanent = failure.failure === 'misconfigured';
+  if (s.health.recordFailure(now, failure.message, permanent) === 'eject') {
+    emitEject(engine, s, call.requestId, failure.message);
   }
 }
 
-function attemptRecord(
-  s: EndpointSignals,
-  failure: AttemptFailure,
-  durationMs: number,
-): AttemptRecord {
-  return {
+function logAttempt(call: Call, s: EndpointSignals, failure: AttemptFailure, durationMs: number) {
+  call.attempts.push({
     endpointId: s.endpoint.id,
     tier: s.endpoint.tier,
     failure: failure.failure,
     status: failure.status,
     message: failure.message,
     durationMs,
-  };
-}
-
-export function emitRestore(
-  engine: Engine,
-  s: EndpointSignals,
-  requestId: string | undefined,
-  via: 'call' | 'probe',
-): void {
-  engine.emit('endpoint:restore', () => ({
-    requestId,
-    timestamp: Date.now(),
-    endpointId: s.endpoint.id,
-    tier: s.endpoint.tier,
-    via,
-  }));
-}
-
-function emitAttemptEnd(
-  engine: Engine,
-  call: Call,
-  s: EndpointSignals,
-  attempt: number,
-  durationMs: number,
-  ttftMs: number | undefined,
-): void {
-  engine.emit('attempt:end', () => ({
-    requestId: call.requestId,
-    timestamp: Date.now(),
-    endpointId: s.endpoint.id,
-    tier: s.endpoint.tier,
-    attempt,
-    durationMs,
-    ttftMs,
-  }));
-}
-
-export function emitRequestEnd(
-  engine: Engine,
-  call: Call,
-  s: EndpointSignals,
-  attempts: number,
-  ttftMs: number | undefined,
-  usage: CompletionUsage | undefined,
-  costUsd: number,
-  stream: boolean,
-): void {
-  engine.emit('request:end', () => ({
-    requestId: call.requestId,
-    timestamp: Date.now(),
-    endpointId: s.endpoint.id,
-    tier: s.endpoint.tier,
-    attempts,
-    latencyMs: engine.config.now() - call.startedAt,
-    ttftMs,
-    usage,
-    costUsd,
-    stream,
-  }));
-}
-
-export function emitRequestError(
-  engine: Engine,
-  call: Call,
-  error: TieredError,
-  attempts: number,
-): void {
-  engine.emit('request:error', () => ({
-    requestId: call.requestId,
-    timestamp: Date.now(),
-    code: error.code,
-    message: error.message,
-    attempts,
-    latencyMs: engine.config.now() - call.startedAt,
-  }));
+  });
 }
 
 // Extra headers the caller passed; never credentials — an endpoint's key is the only one it gets.
@@ -385,6 +311,7 @@ const forbidden = new Set([
   'content-length',
   'host',
   'cookie',
+  'x-tiered-request-id',
 ]);
 
 function headersFor(base: Readonly<Record<string, string>>, call: Call): Record<string, string> {

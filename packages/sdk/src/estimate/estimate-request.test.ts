@@ -221,11 +221,13 @@ describe('estimateRequest: the body sent upstream', () => {
     expect(JSON.parse(facts.bodyTail).stream_options).toEqual({ include_usage: true });
   });
 
-  it('adds nothing to a call that does not stream', () => {
+  it('asks upstream for a stream with usage even when the caller wants a plain completion', () => {
     const facts = estimateRequest({ ...hello, stream: false });
     expect(facts.stream).toBe(false);
     expect(facts.streamUsage).toBe(false);
-    expect(facts.bodyTail).not.toContain('include_usage');
+    const sent = JSON.parse(bodyFor(facts.bodyTail, 'm'));
+    expect(sent.stream).toBe(true);
+    expect(sent.stream_options).toEqual({ include_usage: true });
   });
 
   it('leaves the caller’s body untouched', () => {
@@ -249,7 +251,12 @@ describe('estimateRequest: the body sent upstream', () => {
     const facts = estimateRequest(body);
     expect(facts.bodyTail).not.toContain('"model"');
     const sent = bodyFor(facts.bodyTail, 'qwen2.5-7b-instruct-q4');
-    expect(JSON.parse(sent)).toEqual({ ...body, model: 'qwen2.5-7b-instruct-q4' });
+    expect(JSON.parse(sent)).toEqual({
+      ...body,
+      model: 'qwen2.5-7b-instruct-q4',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(sent.startsWith('{"model":"qwen2.5-7b-instruct-q4",')).toBe(true);
   });
 

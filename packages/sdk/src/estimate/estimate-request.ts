@@ -88,15 +88,14 @@ export function estimateRequest(body: RouterChatParams): RequestFacts {
   const format = body.response_format?.type;
   const streamUsage = wantsStream && body.stream_options?.include_usage === true;
 
-  // The tail: the body minus `model`; streams always ask for usage (cost, calibration), and the
-  // usage chunk is dropped again for callers that did not ask for it.
+  // The tail: the body minus `model`. Every call streams upstream with usage: a plain call then
+  // has a first token to time out on, and a cut answer can still fail over (the router assembles
+  // the completion); usage gives cost and calibration. Callers that did not ask for the usage
+  // chunk do not get it.
   const { model: _model, ...rest } = body;
-  if (wantsStream && !streamUsage) {
-    (rest as Record<string, unknown>).stream_options = {
-      ...body.stream_options,
-      include_usage: true,
-    };
-  }
+  const upstream = rest as Record<string, unknown>;
+  upstream.stream = true;
+  upstream.stream_options = { ...body.stream_options, include_usage: true };
   const bodyTail = JSON.stringify(rest);
 
   return {

@@ -43,7 +43,6 @@ function fleet(endpoints: EndpointOptions[], tiers?: string[]) {
         promptChars: 400, // ≈100 tokens
         imageParts: 0,
         outputTokens: 256,
-        expectedOutputTokens: 256,
         needs: { tools: false, jsonSchema: false, vision: false },
         ...input,
       },
@@ -357,8 +356,8 @@ describe('planRoute: choosing the tier', () => {
   it('counts longer outputs against the deadline', () => {
     const { plan } = slowEdgeFastOrigin();
     // Edge: 350 ms + 20 ms/token; origin: 100 ms + 2 ms/token.
-    expect(primary(plan({ deadlineMs: 3_000, expectedOutputTokens: 50 }))).toBe('edge-a');
-    expect(primary(plan({ deadlineMs: 3_000, expectedOutputTokens: 500 }))).toBe('origin');
+    expect(primary(plan({ deadlineMs: 3_000, outputTokens: 50 }))).toBe('edge-a');
+    expect(primary(plan({ deadlineMs: 3_000, outputTokens: 500 }))).toBe('origin');
   });
 
   it('spills to the next tier when the edge queue wait exceeds the origin latency', () => {
@@ -467,7 +466,6 @@ describe('planRoute: tight fit', () => {
       promptChars: 38_000,
       imageParts: 0,
       outputTokens: 100,
-      expectedOutputTokens: 100,
       needs,
     };
     const p = planRoute(input, ctx);

@@ -2,8 +2,6 @@ import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import { exclusionReason, type FilterInput } from './filter.js';
 
 export interface RouteInput extends FilterInput {
-  /** Output tokens expected (for latency prediction). */
-  readonly expectedOutputTokens: number;
   /** Time left for the call, in ms; tiers predicted slower are skipped. */
   readonly deadlineMs?: number | undefined;
   /** Endpoints a session sticks to (one per tier), while healthy and not overloaded. */
@@ -201,7 +199,7 @@ function score(s: EndpointSignals, input: RouteInput, ctx: RouteContext): Candid
   const e = s.endpoint;
   const promptTokens = s.promptTokensFor(input.promptChars, input.imageParts * ctx.imageTokens);
   const serviceMs =
-    s.predictTtftMs(promptTokens) + input.expectedOutputTokens * s.timePerOutputTokenMs();
+    s.predictTtftMs(promptTokens, ctx.now) + input.outputTokens * s.timePerOutputTokenMs();
   const pending = s.inFlight + s.queued;
   const slots = e.maxConcurrency;
   const finite = slots !== Number.POSITIVE_INFINITY;

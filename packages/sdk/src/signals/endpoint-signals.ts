@@ -23,9 +23,10 @@ export class EndpointSignals {
   /** Prefill cost: time to first token against prompt tokens. */
   readonly prefill = new LinearFit();
   /**
-   * Time lost to timeouts (ms): a Peak-EWMA kept apart from `ttft`, so a hanging endpoint loses
-   * traffic at once while its first-token timeout stays based on answers it actually gave (a
-   * penalty inside `ttft` would stretch the next timeout, and the next, without bound).
+   * Time lost to timeouts and lost hedges (ms): a Peak-EWMA kept apart from `ttft`, so a hanging
+   * endpoint loses traffic at once while its first-token timeout stays based on answers it actually
+   * gave (a penalty inside `ttft` would stretch the next timeout, and the next, without bound). It
+   * fades with time (`fadedAt`), so an endpoint it keeps away gets traffic again.
    */
   readonly penalty = new PeakEwma();
 
@@ -59,8 +60,8 @@ export class EndpointSignals {
    * Predicted time to first token for a prompt (ms). A cold endpoint starts from its probe RTT (or
    * the prior RTT) plus the prior TTFT, not from zero, so it is neither starved nor flooded.
    */
-  predictTtftMs(promptTokens: number): number {
-    return this.healthyTtftMs(promptTokens) + (this.penalty.value ?? 0);
+  predictTtftMs(promptTokens: number, now: number): number {
+    return this.healthyTtftMs(promptTokens) + this.penalty.fadedAt(now);
   }
 
   /** Predicted time to first token from answers only, without timeout penalties (ms). */

@@ -21,6 +21,16 @@ export class PeakEwma {
     return this.#value;
   }
 
+  /**
+   * The value decayed toward 0 by the time since the last sample: for a penalty, which must fade
+   * even when the endpoint it keeps away sends no new samples.
+   */
+  fadedAt(now: number): number {
+    const value = this.#value;
+    if (value === undefined) return 0;
+    return value * Math.exp(-Math.max(0, now - this.#lastAt) / this.#tauMs);
+  }
+
   /** Records a sample taken at `now` (ms, monotonic). */
   observe(sample: number, now: number): void {
     const current = this.#value;
