@@ -3,10 +3,10 @@
  * one zero-latency mock endpoint, in alternating blocks in one process (so drift and JIT affect
  * both alike). Concurrency 1: latency percentiles. Concurrency 32: throughput.
  */
-import { startMockServer } from '@tiered/mock-server';
 import { createRouter } from '@tiered/sdk';
 import OpenAI from 'openai';
 import { round, summarize } from './measure.js';
+import { startMockHost } from './mock-host.js';
 
 const body = {
   messages: [{ role: 'user' as const, content: 'Say something short about latency. '.repeat(8) }],
@@ -16,11 +16,13 @@ const body = {
 export async function overheadBench(options: { blocks?: number; callsPerBlock?: number } = {}) {
   const blocks = options.blocks ?? 10;
   const callsPerBlock = options.callsPerBlock ?? 200;
-  const mock = await startMockServer({
+  // The mock runs in a worker thread: its own work (which differs between a plain answer and a
+  // stream) must not be billed to the client under test.
+  const mock = await startMockHost({
     seed: 1,
     endpoints: [{ id: 'mock', model: 'mock-model', contextWindow: 32_768, jitter: 0 }],
   });
-  const baseURL = mock.endpoint('mock').baseURL;
+  const baseURL = mock.baseURL('mock');
   const router = createRouter({
     probes: false,
     endpoints: [{ id: 'mock', tier: 'edge', baseURL, model: 'mock-model', contextWindow: 32_768 }],

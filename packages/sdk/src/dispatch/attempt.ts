@@ -4,7 +4,7 @@ import { FIRST_TOKEN_TIMEOUT, HEDGE_LOST, linkAbort } from '../internal/abort.js
 import { redact } from '../internal/redact.js';
 import { AttemptFailure } from './attempt-failure.js';
 import { failureFromResponse } from './classify-response.js';
-import { readSseData } from './sse.js';
+import { SseReader } from './sse-reader.js';
 
 /** One attempt: one endpoint, one HTTP exchange. */
 export interface AttemptSpec {
@@ -45,7 +45,7 @@ export type AttemptResult =
       readonly head: readonly StreamItem[];
       /** The stream ended (`[DONE]`) within the head. */
       readonly ended: boolean;
-      readonly rest: AsyncGenerator<string, void, undefined>;
+      readonly rest: SseReader;
       /** Aborts the upstream request. */
       readonly controller: AbortController;
       /** Detaches from the parent signal; call once the stream is over. */
@@ -103,22 +103,23 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
         { status: res.status },
       );
     }
-    const rest = readSseData(res.body);
+    const rest = new SseReader(res.body);
     const head: StreamItem[] = [];
     while (true) {
-      let next: IteratorResult<string, void>;
-      try {
-        next = await rest.next();
-      } catch (error) {
-        throw networkFailure(error, controller.signal, spec);
+      let data = rest.take();
+      if (data === undefined) {
+        try {
+          data = await rest.read();
+        } catch (error) {
+          throw networkFailure(error, controller.signal, spec);
+        }
       }
-      if (next.done) {
+      if (data === undefined) {
         throw new AttemptFailure(
           'connection',
           `Endpoint ${endpoint.id} ended the stream before the first token, without [DONE]`,
         );
       }
-      const data = next.value;
       if (data === '[DONE]') {
         keepOpen = true;
         return {

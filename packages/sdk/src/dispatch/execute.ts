@@ -225,11 +225,12 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
   const assemble = async (outcome: Extract<AttemptOutcome, { kind: 'stream' }>) => {
     const assembler = new CompletionAssembler();
     try {
-      for (
-        let item = await outcome.stream.nextItem();
-        item;
-        item = await outcome.stream.nextItem()
-      ) {
+      const stream = outcome.stream;
+      while (true) {
+        // Buffered chunks synchronously; await only for the network.
+        let item = stream.takeItem();
+        if (item === null) item = await stream.nextItem();
+        if (!item) break;
         assembler.add(item.chunk);
       }
     } catch (error) {

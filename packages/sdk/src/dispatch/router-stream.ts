@@ -5,6 +5,9 @@ import { STALL_TIMEOUT } from '../internal/abort.js';
 import { redact } from '../internal/redact.js';
 import { parseChunk, type StreamItem } from './attempt.js';
 import { AttemptFailure } from './attempt-failure.js';
+import type { SseReader } from './sse-reader.js';
+
+const SKIP = Symbol('skip');
 
 /** How a stream ended, for the router's bookkeeping. */
 export type StreamOutcome =
@@ -34,7 +37,7 @@ export interface RouterStreamSpec {
   readonly tier: string;
   readonly head: readonly StreamItem[];
   readonly ended: boolean;
-  readonly rest: AsyncGenerator<string, void, undefined>;
+  readonly rest: SseReader;
   readonly controller: AbortController;
   /** Pass on the usage-only final chunk (the caller asked for `include_usage`). */
   readonly streamUsage: boolean;
@@ -113,10 +116,10 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
   }
 
   /**
-   * The next chunk with its raw SSE data, or `undefined` at the clean end. Used by `router.fetch`
-   * to pass chunks through without re-serializing them.
+   * The next chunk if it is already buffered — no waiting, no microtask — or `null` when the
+   * network must be read (call `nextItem`); `undefined` at the clean end.
    */
-  async nextItem(): Promise<StreamItem | undefined> {
+  takeItem(): StreamItem | undefined | null {
     const spec = this.#spec;
     while (true) {
       const head = spec.head[this.#headIndex];
@@ -127,43 +130,64 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       }
       if (this.#error) throw this.#error;
       if (this.#ended || this.#settled) return undefined;
+      const data = spec.rest.take();
+      if (data === undefined) return null;
+      const item = this.#process(data);
+      if (item !== SKIP) return item;
+    }
+  }
 
-      let next: IteratorResult<string, void>;
+  /**
+   * The next chunk with its raw SSE data, or `undefined` at the clean end. Used by `router.fetch`
+   * to pass chunks through without re-serializing them.
+   */
+  async nextItem(): Promise<StreamItem | undefined> {
+    const spec = this.#spec;
+    while (true) {
+      const ready = this.takeItem();
+      if (ready !== null) return ready;
+      let data: string | undefined;
       this.#waitingSince = spec.now();
       this.#armWatchdog();
       try {
-        next = await spec.rest.next();
+        data = await spec.rest.read();
       } catch (cause) {
         throw this.#fail(this.#interruption(cause));
       } finally {
         this.#waitingSince = undefined;
       }
-      if (next.done) {
-        throw this.#fail(
-          this.#interrupted('incomplete', `Stream from ${spec.endpointId} ended without [DONE]`),
-        );
-      }
-      if (next.value === '[DONE]') {
-        this.#ended = true;
-        this.#settle(this.#success());
-        return undefined;
-      }
-      let chunk: ChatCompletionChunk;
-      try {
-        chunk = parseChunk(next.value, spec.endpointId);
-      } catch (cause) {
-        const reason =
-          cause instanceof AttemptFailure && cause.failure === 'server'
-            ? 'upstream_error'
-            : 'malformed';
-        const message = redact((cause as Error).message, spec.secrets);
-        throw this.#fail(this.#interrupted(reason, message));
-      }
-      this.#lastChunkAt = spec.now();
-      this.#note(chunk);
-      if (!this.#wanted(chunk)) continue;
-      return { data: next.value, chunk };
+      const item = this.#process(data);
+      if (item !== SKIP) return item;
     }
+  }
+
+  // One SSE event: a chunk for the caller, the clean end, or SKIP (usage the caller did not ask for).
+  #process(data: string | undefined): StreamItem | undefined | typeof SKIP {
+    const spec = this.#spec;
+    if (data === undefined) {
+      throw this.#fail(
+        this.#interrupted('incomplete', `Stream from ${spec.endpointId} ended without [DONE]`),
+      );
+    }
+    if (data === '[DONE]') {
+      this.#ended = true;
+      this.#settle(this.#success());
+      return undefined;
+    }
+    let chunk: ChatCompletionChunk;
+    try {
+      chunk = parseChunk(data, spec.endpointId);
+    } catch (cause) {
+      const reason =
+        cause instanceof AttemptFailure && cause.failure === 'server'
+          ? 'upstream_error'
+          : 'malformed';
+      const message = redact((cause as Error).message, spec.secrets);
+      throw this.#fail(this.#interrupted(reason, message));
+    }
+    this.#lastChunkAt = spec.now();
+    this.#note(chunk);
+    return this.#wanted(chunk) ? { data, chunk } : SKIP;
   }
 
   /** Stops reading and aborts upstream (what `break` in `for await` does). */
@@ -189,13 +213,13 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       contentChunks: this.#contentChunks,
     });
     this.controller.abort();
-    this.#spec.rest.return(undefined).catch(() => {});
+    this.#spec.rest.cancel();
   }
 
   #abortedWhileIdle(): void {
     if (this.#settled || this.#waitingSince !== undefined) return; // a pending read settles it
     this.#fail(this.#spec.abortError() ?? this.#interrupted('disconnect', 'Stream aborted'));
-    this.#spec.rest.return(undefined).catch(() => {});
+    this.#spec.rest.cancel();
   }
 
   #success(): StreamOutcome {

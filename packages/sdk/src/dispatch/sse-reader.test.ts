@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { failureFromResponse, parseOpenAIError } from './classify-response.js';
-import { readSseData } from './sse.js';
+import { SseReader } from './sse-reader.js';
+
+async function* readSseData(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = new SseReader(stream);
+  try {
+    for (let data = await reader.read(); data !== undefined; data = await reader.read()) yield data;
+  } finally {
+    reader.cancel();
+  }
+}
 
 /** A body that delivers each piece in its own read. */
 function body(...pieces: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
@@ -19,7 +28,7 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string[]> {
   return out;
 }
 
-describe('readSseData', () => {
+describe('SseReader', () => {
   it('yields the data of each event, [DONE] included', async () => {
     const events = await collect(body('data: {"a":1}\n\ndata: {"a":2}\n\ndata: [DONE]\n\n'));
     expect(events).toEqual(['{"a":1}', '{"a":2}', '[DONE]']);
@@ -98,6 +107,15 @@ describe('readSseData', () => {
     const events = await collect(body('data: {"a":1}\n\ndata: {"a":'));
     expect(events).toEqual(['{"a":1}', '{"a":']);
     expect(events).not.toContain('[DONE]');
+  });
+
+  it('hands out a burst of events from one read without waiting', async () => {
+    const reader = new SseReader(body('data: a\n\ndata: b\n\ndata: c\n\n'));
+    expect(reader.take()).toBeUndefined(); // nothing read yet
+    expect(await reader.read()).toBe('a');
+    expect(reader.take()).toBe('b');
+    expect(reader.take()).toBe('c');
+    expect(await reader.read()).toBeUndefined();
   });
 
   it('cancels the body when the consumer stops early', async () => {
