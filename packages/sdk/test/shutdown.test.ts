@@ -1,5 +1,5 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, RouterClosedError, TimeoutError } from '../src/index.js';
 import { edgeProfile, type Lab, originProfile, startLab } from './two-tier.js';
 
@@ -81,8 +81,7 @@ describe('close()', () => {
       expect(chunks.length).toBeGreaterThan(0);
       expect(chunks.some((c) => c.choices[0]?.finish_reason)).toBe(false);
     }
-    await tick(30);
-    expect(l.mock.endpoint('edge-1').stats().aborted).toBe(2);
+    await vi.waitFor(() => expect(l.mock.endpoint('edge-1').stats().aborted).toBe(2));
     expect(inFlight(l)).toEqual([0, 0]);
   });
 
@@ -183,9 +182,10 @@ describe('cancellation frees every slot', () => {
     const error = await call;
     expect(error).toBeInstanceOf(AbortError);
     expect(error.code).toBe('aborted');
-    await tick(30);
-    expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1);
-    expect(l.mock.endpoint('origin').stats().aborted).toBe(1);
+    await vi.waitFor(() => {
+      expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1);
+      expect(l.mock.endpoint('origin').stats().aborted).toBe(1);
+    });
     expect(inFlight(l)).toEqual([0, 0]);
     expect(l.events.filter(([n]) => n === 'request:error')).toHaveLength(1);
   });
@@ -200,12 +200,17 @@ describe('cancellation frees every slot', () => {
     const call = l.router.chat.completions
       .create(streamBody('x'), { signal: controller.signal })
       .catch((e) => e);
-    await tick(150);
+    // Abort only once both lanes are on the wire (no fixed sleep: a loaded machine is slower).
+    await vi.waitFor(() => {
+      expect(l.events.some(([n]) => n === 'hedge:start')).toBe(true);
+      expect(l.mock.endpoint('origin').stats().received).toBe(1);
+    });
     controller.abort();
     expect(await call).toBeInstanceOf(AbortError);
-    await tick(30);
-    expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1);
-    expect(l.mock.endpoint('origin').stats().aborted).toBe(1);
+    await vi.waitFor(() => {
+      expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1);
+      expect(l.mock.endpoint('origin').stats().aborted).toBe(1);
+    });
     expect(inFlight(l)).toEqual([0, 0]);
   });
 
@@ -230,8 +235,7 @@ describe('cancellation frees every slot', () => {
     expect(error).toBeInstanceOf(AbortError);
     expect(error.code).toBe('aborted');
     expect(seen).toHaveLength(2);
-    await tick(30);
-    expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1);
+    await vi.waitFor(() => expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1));
     expect(inFlight(l)).toEqual([0, 0]);
     expect(l.events.filter(([n]) => n === 'request:error')).toHaveLength(1);
     // The single slot is free: the next call is served by edge-1 at once.
@@ -252,8 +256,7 @@ describe('cancellation frees every slot', () => {
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).timeoutMs).toBe(200);
     expect(chunks.length).toBeGreaterThan(0);
-    await tick(30);
-    expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1);
+    await vi.waitFor(() => expect(l.mock.endpoint('edge-1').stats().aborted).toBe(1));
     expect(inFlight(l)).toEqual([0, 0]);
   });
 });

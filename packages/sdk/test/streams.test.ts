@@ -1,5 +1,5 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamInterruptedError } from '../src/index.js';
 import { edgeProfile, type Lab, originProfile, servedBy, startLab } from './two-tier.js';
 
@@ -89,8 +89,7 @@ describe('streams', () => {
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect(error.reason).toBe('stall');
     // The mock saw the router go away.
-    await new Promise((r) => setTimeout(r, 20));
-    expect(lab.mock.endpoint('edge-1').stats().aborted).toBe(1);
+    await vi.waitFor(() => expect(lab.mock.endpoint('edge-1').stats().aborted).toBe(1));
   });
 
   it('a garbled chunk mid-stream throws StreamInterruptedError with reason malformed', async () => {
