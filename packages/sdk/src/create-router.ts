@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
-import type {
-  ChatCompletion,
-  ChatCompletionCreateParams,
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
+import type {
+  CallExtras,
+  CallOptions,
+  ChatCompletions,
+  RouteHints,
+  RouterChatParams,
+  RouterInternals,
+} from './call-types.js';
 import {
-  type EscalateOptions,
   type FetchLike,
-  type HedgeOptions,
   type ResolvedConfig,
   type ResolvedHedge,
   type RouterOptions,
@@ -19,7 +20,7 @@ import {
   resolveHedge,
 } from './config.js';
 import { emitEject, emitRequestError, emitRestore } from './dispatch/emit-events.js';
-import type { CallBudget, Escalation } from './dispatch/engine.js';
+import type { Escalation } from './dispatch/engine.js';
 import { type Call, type CallResult, type Engine, execute } from './dispatch/execute.js';
 import type { RouterStream } from './dispatch/router-stream.js';
 import { Slots } from './dispatch/slots.js';
@@ -47,58 +48,6 @@ import { Probes } from './signals/probes.js';
 import { RetryBudget } from './signals/retry-budget.js';
 import { buildStats, type RouterStats, Totals } from './stats.js';
 
-/** Routing hints for one call. */
-export interface RouteHints {
-  /** Pin to a tier. */
-  readonly tier?: string | undefined;
-  /** Pin to an endpoint id. */
-  readonly endpoint?: string | undefined;
-  /**
-   * Slot priority under contention: `'interactive'` (10) goes before `'background'` (-10); a number
-   * is taken as is, higher first. @default 0
-   */
-  readonly priority?: 'interactive' | 'background' | number | undefined;
-  /** Time budget for this call in ms: tiers predicted slower are skipped; past it, `DeadlineExceededError`. */
-  readonly deadlineMs?: number | undefined;
-  /** Hedge this call (overrides the router's `hedge`). */
-  readonly hedge?: boolean | HedgeOptions | undefined;
-  /**
-   * Escalation: return `false` to re-run the call on the next tier (non-streaming calls). The last
-   * tier's answer is returned as it is.
-   */
-  readonly accept?: ((completion: ChatCompletion) => boolean | Promise<boolean>) | undefined;
-  /** Automatic escalation triggers (overrides the router's `escalate`). */
-  readonly escalate?: EscalateOptions | undefined;
-}
-
-/** Per-call options: `openai`'s request options the router honours, plus `route`. */
-export interface CallOptions {
-  /** Aborts the call at any stage: queued, in an attempt, in a backoff, mid-stream. */
-  readonly signal?: AbortSignal | undefined | null;
-  /** Total timeout of the call in ms. @default `timeouts.totalMs` */
-  readonly timeout?: number | undefined;
-  /** Extra headers for the upstream request (never credentials: those are the endpoint's). */
-  readonly headers?: Readonly<Record<string, string>> | undefined;
-  readonly route?: RouteHints | undefined;
-}
-
-type OptionalModel<T extends { model: unknown }> = Omit<T, 'model'> & {
-  /** `'auto'` or omitted (routed), a tier, an endpoint id, or an endpoint's model name. */
-  model?: string | undefined;
-};
-
-/** `openai`'s chat completion body, with `model` optional. */
-export type RouterChatParams = OptionalModel<ChatCompletionCreateParams>;
-export type RouterChatParamsNonStreaming = OptionalModel<ChatCompletionCreateParamsNonStreaming>;
-export type RouterChatParamsStreaming = OptionalModel<ChatCompletionCreateParamsStreaming>;
-
-/** The `chat.completions.create` shape shared by the router and sessions. (contract) */
-export interface ChatCompletions {
-  create(body: RouterChatParamsNonStreaming, options?: CallOptions): Promise<ChatCompletion>;
-  create(body: RouterChatParamsStreaming, options?: CallOptions): Promise<RouterStream>;
-  create(body: RouterChatParams, options?: CallOptions): Promise<ChatCompletion | RouterStream>;
-}
-
 /** The router. (contract) */
 export interface Router {
   /** Drop-in for `openai`'s `client.chat.completions`. */
@@ -122,23 +71,12 @@ export interface Router {
 // biome-ignore lint/suspicious/noExplicitAny: listeners of every event share one guard map
 type Listener = (...args: any[]) => void;
 
+const MAX_SESSIONS = 10_000;
 const TOTAL_TIMEOUT = Symbol('total timeout');
 const DEADLINE = Symbol('deadline');
 const CLOSING = Symbol('router closing');
 
-/** What a session adds to a call. */
-export interface CallExtras {
-  readonly sessionId?: string | undefined;
-  readonly affinity?: ReadonlySet<string> | undefined;
-  readonly onServed?: ((s: EndpointSignals) => void) | undefined;
-  /** Once, when the call is over (a stream: when it settles); `answered` tells how it ended. */
-  readonly onFinish?: ((answered: boolean) => void) | undefined;
-  readonly budget?: CallBudget | undefined;
-  /** Monotonic ms. */
-  readonly deadlineAt?: number | undefined;
-}
-
-class TieredRouter implements Router, Engine {
+class TieredRouter implements Router, Engine, RouterInternals {
   readonly config: ResolvedConfig;
   readonly signals: readonly EndpointSignals[];
   readonly budgets: readonly RetryBudget[];
@@ -154,6 +92,7 @@ class TieredRouter implements Router, Engine {
   readonly #totals: Totals;
   readonly #probes: Probes;
   readonly #pins = new Map<string, Pin | undefined>();
+  readonly #sessions = new Map<string, Session>();
   readonly #inFlight = new Set<AbortController>();
   readonly #idPrefix = randomUUID().slice(0, 8);
   readonly #originPrice;
@@ -206,7 +145,29 @@ class TieredRouter implements Router, Engine {
 
   session(options?: SessionOptions): Session {
     if (this.#closed) throw new RouterClosedError();
-    return createSession(this, options);
+    return this.#remember(createSession(this, options));
+  }
+
+  // Sessions by id, for `route.session`: the most recently used 10,000, so a long-lived router
+  // serving many short agent chains does not grow without bound.
+  #remember(session: Session): Session {
+    this.#sessions.delete(session.id);
+    this.#sessions.set(session.id, session);
+    if (this.#sessions.size > MAX_SESSIONS) {
+      const oldest = this.#sessions.keys().next().value;
+      if (oldest !== undefined) this.#sessions.delete(oldest);
+    }
+    return session;
+  }
+
+  #sessionFor(id: unknown): Session {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidRequestError(
+        `Failed to route the call: \`route.session\` must be a non-empty string, got ${JSON.stringify(id)}`,
+        'route.session',
+      );
+    }
+    return this.#remember(this.#sessions.get(id) ?? createSession(this, { id }));
   }
 
   on<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): this {
@@ -304,6 +265,11 @@ class TieredRouter implements Router, Engine {
     options?: CallOptions,
     extras?: CallExtras,
   ): Promise<ChatCompletion | RouterStream> {
+    const session = options?.route?.session;
+    if (session !== undefined && extras === undefined) {
+      if (this.#closed) throw new RouterClosedError();
+      return this.#sessionFor(session).chat.completions.create(body, options);
+    }
     const result = await this.run(body, options, extras);
     return result.kind === 'completion' ? result.completion : result.stream;
   }
@@ -495,9 +461,6 @@ function perCall<T>(resolve: () => T): T {
     throw error;
   }
 }
-
-/** The router internals the fetch adapter and sessions use. */
-export type RouterInternals = Pick<TieredRouter, 'run' | 'config' | 'emit'>;
 
 /**
  * Creates a router over edge and origin endpoints. Validates every option up front and throws a

@@ -1,7 +1,8 @@
+import type { CallOptions, RouteHints, RouterInternals } from './call-types.js';
 import type { FetchLike } from './config.js';
-import type { CallOptions, RouteHints, RouterInternals } from './create-router.js';
-import type { RouterStream } from './dispatch/router-stream.js';
+import { RouterStream } from './dispatch/router-stream.js';
 import { TieredError, UpstreamError } from './errors.js';
+import { routeOf } from './route-of.js';
 
 const encoder = new TextEncoder();
 
@@ -23,8 +24,9 @@ const STATUS: Record<string, number> = {
 /**
  * `router.fetch`: a `fetch` that routes OpenAI-compatible requests, for any client that takes a
  * custom fetch (`openai`, Vercel AI SDK, LangChain). `POST …/chat/completions` is routed;
- * `GET …/models` lists what `model` may name. Hints travel as `x-tiered-*` headers; responses carry
- * `x-tiered-endpoint`, `x-tiered-tier` and `x-tiered-request-id`. No caller header is forwarded
+ * `GET …/models` lists what `model` may name. Hints travel as headers (`x-tiered-tier`,
+ * `x-tiered-endpoint`, `x-tiered-session`, `x-tiered-priority`, `x-tiered-deadline-ms`); responses
+ * carry `x-tiered-endpoint`, `x-tiered-tier` and `x-tiered-request-id`. No caller header is forwarded
  * upstream — above all not its `Authorization`: each endpoint gets its own key only.
  */
 export function createFetchAdapter(router: RouterInternals): FetchLike {
@@ -59,28 +61,25 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
 
     const options: CallOptions = { signal, route: hintsFrom(headers) };
     try {
-      const result = await router.run(body as never, options);
-      const responseHeaders = {
-        'x-tiered-endpoint': result.served.endpoint.id,
-        'x-tiered-tier': result.served.endpoint.tier,
+      const result = await router.create(body as never, options);
+      const route = routeOf(result);
+      const routeHeaders = {
+        'x-tiered-endpoint': route?.endpointId ?? '',
+        'x-tiered-tier': route?.tier ?? '',
+        'x-tiered-request-id': route?.requestId ?? '',
       };
-      if (result.kind === 'completion') {
-        return new Response(JSON.stringify(result.completion), {
+      if (!(result instanceof RouterStream)) {
+        return new Response(JSON.stringify(result), {
           status: 200,
-          headers: {
-            'content-type': 'application/json',
-            ...responseHeaders,
-            'x-tiered-request-id': result.requestId,
-          },
+          headers: { 'content-type': 'application/json', ...routeHeaders },
         });
       }
-      return new Response(sseBody(result.stream), {
+      return new Response(sseBody(result), {
         status: 200,
         headers: {
           'content-type': 'text/event-stream',
           'cache-control': 'no-cache',
-          ...responseHeaders,
-          'x-tiered-request-id': result.stream.requestId,
+          ...routeHeaders,
         },
       });
     } catch (error) {
@@ -102,9 +101,10 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
 function hintsFrom(headers: Headers): RouteHints | undefined {
   const tier = headers.get('x-tiered-tier') ?? undefined;
   const endpoint = headers.get('x-tiered-endpoint') ?? undefined;
+  const session = headers.get('x-tiered-session') ?? undefined;
   const priorityRaw = headers.get('x-tiered-priority') ?? undefined;
   const deadlineRaw = headers.get('x-tiered-deadline-ms') ?? undefined;
-  if (!tier && !endpoint && !priorityRaw && !deadlineRaw) return undefined;
+  if (!tier && !endpoint && !session && !priorityRaw && !deadlineRaw) return undefined;
   const priority =
     priorityRaw === undefined || priorityRaw === 'interactive' || priorityRaw === 'background'
       ? priorityRaw
@@ -112,6 +112,7 @@ function hintsFrom(headers: Headers): RouteHints | undefined {
   return {
     tier,
     endpoint,
+    session,
     priority,
     deadlineMs: deadlineRaw === undefined ? undefined : Number(deadlineRaw),
   };

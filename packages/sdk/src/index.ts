@@ -1,4 +1,12 @@
 export type {
+  CallOptions,
+  ChatCompletions,
+  RouteHints,
+  RouterChatParams,
+  RouterChatParamsNonStreaming,
+  RouterChatParamsStreaming,
+} from './call-types.js';
+export type {
   Capabilities,
   EndpointOptions,
   EscalateOptions,
@@ -13,15 +21,7 @@ export type {
   RouterOptions,
   TimeoutOptions,
 } from './config.js';
-export type {
-  CallOptions,
-  ChatCompletions,
-  RouteHints,
-  Router,
-  RouterChatParams,
-  RouterChatParamsNonStreaming,
-  RouterChatParamsStreaming,
-} from './create-router.js';
+export type { Router } from './create-router.js';
 export { createRouter } from './create-router.js';
 export { RouterStream } from './dispatch/router-stream.js';
 export type { AttemptRecord, FailureClass, TieredErrorCode } from './errors.js';

@@ -8,7 +8,7 @@ import type {
   RouterChatParams,
   RouterChatParamsNonStreaming,
   RouterInternals,
-} from './create-router.js';
+} from './call-types.js';
 import type { CallBudget } from './dispatch/engine.js';
 import type { RouterStream } from './dispatch/router-stream.js';
 import { holdSlot } from './dispatch/slots.js';

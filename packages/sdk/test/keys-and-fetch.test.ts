@@ -131,3 +131,47 @@ describe('router.fetch under the official openai client', () => {
     );
   });
 });
+
+describe('route.session', () => {
+  it('joins calls to one session by id, through router.fetch too', async () => {
+    lab = await startLab([edgeProfile('edge-1'), edgeProfile('edge-2'), originProfile()]);
+    const session = lab.router.session({ id: 'agent-7' });
+    await session.chat.completions.create({
+      messages: [{ role: 'user', content: 'first' }],
+      max_tokens: 4,
+    });
+    const sticky = Object.values(session.stats().affinity)[0];
+    const client = new OpenAI({
+      baseURL: 'http://tiered.local/v1',
+      apiKey: 'x',
+      fetch: lab.router.fetch,
+      maxRetries: 0,
+    });
+    for (let i = 0; i < 4; i++) {
+      const { response } = await client.chat.completions
+        .create(
+          { model: 'auto', messages: [{ role: 'user', content: `next ${i}` }], max_tokens: 4 },
+          { headers: { 'x-tiered-session': 'agent-7' } },
+        )
+        .withResponse();
+      expect(response.headers.get('x-tiered-endpoint')).toBe(sticky);
+    }
+    expect(session.stats().calls).toBe(5);
+    // A new id gets a session of its own, kept by the router.
+    await lab.router.chat.completions.create(
+      { messages: [{ role: 'user', content: 'x' }], max_tokens: 4 },
+      { route: { session: 'other' } },
+    );
+    expect(session.stats().calls).toBe(5);
+  });
+
+  it('refuses an unknown route option, naming it', async () => {
+    lab = await startLab([edgeProfile('edge-1')]);
+    const error = await lab.router.chat.completions
+      .create({ messages: [{ role: 'user', content: 'x' }] }, { route: { tyer: 'edge' } as never })
+      .catch((e) => e);
+    expect(error.code).toBe('invalid_request');
+    expect(error.param).toBe('route.tyer');
+    expect(lab.mock.endpoint('edge-1').stats().received).toBe(0);
+  });
+});

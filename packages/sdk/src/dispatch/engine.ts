@@ -106,7 +106,6 @@ export type AttemptOutcome =
 export type CallResult =
   | {
       readonly kind: 'completion';
-      readonly requestId: string;
       readonly completion: ChatCompletion;
       readonly served: EndpointSignals;
     }

@@ -296,7 +296,6 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     call.finish(true);
     return {
       kind: 'completion',
-      requestId: call.requestId,
       completion: outcome.completion,
       served,
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RouterChatParams } from '../create-router.js';
+import type { RouterChatParams } from '../call-types.js';
 import { InvalidRequestError } from '../errors.js';
 import { bodyFor, estimateRequest } from './estimate-request.js';
 

@@ -1,4 +1,4 @@
-import type { RouterChatParams } from '../create-router.js';
+import type { RouterChatParams } from '../call-types.js';
 import { InvalidRequestError } from '../errors.js';
 
 /** What a capability filter needs to know about a request. */

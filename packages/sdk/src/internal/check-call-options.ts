@@ -1,4 +1,4 @@
-import type { CallOptions, RouteHints } from '../create-router.js';
+import type { CallOptions, RouteHints } from '../call-types.js';
 import { InvalidRequestError } from '../errors.js';
 import { describe, isObject, MAX_TIMER_MS } from './validate.js';
 
@@ -9,6 +9,17 @@ export interface CheckedCallOptions {
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly route: RouteHints | undefined;
 }
+
+const ROUTE_KEYS = [
+  'tier',
+  'endpoint',
+  'session',
+  'priority',
+  'deadlineMs',
+  'hedge',
+  'accept',
+  'escalate',
+];
 
 const NONE: CheckedCallOptions = {
   signal: undefined,
@@ -29,6 +40,14 @@ export function checkCallOptions(options: CallOptions | undefined): CheckedCallO
   if (timeout !== undefined) checkMs('timeout', timeout);
   if (route !== undefined) {
     if (!isObject(route)) invalid('route', 'an object', route);
+    for (const key of Object.keys(route)) {
+      if (!ROUTE_KEYS.includes(key)) {
+        throw new InvalidRequestError(
+          `Failed to route the call: unknown option \`route.${key}\`; expected one of: ${ROUTE_KEYS.map((k) => `\`${k}\``).join(', ')}`,
+          `route.${key}`,
+        );
+      }
+    }
     if (route.deadlineMs !== undefined) checkMs('route.deadlineMs', route.deadlineMs);
   }
   if (headers !== undefined) checkHeaders(headers);
