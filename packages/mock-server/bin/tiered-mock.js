@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Runs the built CLI when published (dist/), else the TypeScript source through tsx (in the repo).
+// In the repo, runs the TypeScript source through tsx, so the CLI and its tests never run a stale
+// dist/ left by an earlier build. Published, src/ is not shipped (package.json `files`), so it runs
+// the built dist/cli.js.
 import { existsSync } from 'node:fs';
 
-const dist = new URL('../dist/cli.js', import.meta.url);
-if (existsSync(dist)) {
-  await import(dist.href);
-} else {
+const source = new URL('../src/cli.ts', import.meta.url);
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli.ts', import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(new URL('../dist/cli.js', import.meta.url).href);
 }

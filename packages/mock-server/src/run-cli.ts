@@ -15,6 +15,7 @@ export interface CliIo {
 /** Exit status for bad flags or a bad topology, like most CLIs' usage errors. */
 export const EXIT_USAGE = 2;
 
+/** What `tiered-mock --help` prints. */
 export const USAGE = `Usage: tiered-mock (--preset NAME | --config FILE) [options]
 
 Serves OpenAI-compatible mock endpoints with latency, queueing and fault models.
@@ -30,6 +31,9 @@ Options:
 When every endpoint listens, prints one JSON line:
   {"ready":true,"endpoints":[{"id":"edge-1","baseURL":"http://127.0.0.1:PORT/v1"},...]}
 then serves until SIGINT/SIGTERM.`;
+
+/** What a usage error prints after the line naming the problem. */
+export const USAGE_HINT = 'Run tiered-mock --help for usage.';
 
 class UsageError extends Error {}
 
@@ -78,8 +82,8 @@ async function loadTopology(
 
 /**
  * The `tiered-mock` command: parses flags, starts the topology, prints the ready line, serves until
- * `io.stopped`, closes. Resolves the exit status; never throws for user errors (they are printed
- * as one line, without a stack trace, with status 2).
+ * `io.stopped`, closes. Resolves the exit status; never throws for user errors: they print one line
+ * naming the problem (a bad flag adds {@link USAGE_HINT}), without a stack trace, with status 2.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let server: MockServer;
@@ -126,14 +130,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     server = await startMockServer(topology);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof TopologyError) {
+    // A bad topology names its key; the flags are fine, so no hint.
+    if (error instanceof TopologyError) {
       io.stderr(`tiered-mock: ${error.message}`);
       return EXIT_USAGE;
     }
     // parseArgs' errors (unknown flag, missing value) carry a code starting with ERR_PARSE_ARGS.
     const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`tiered-mock: ${(error as Error).message}\n\n${USAGE}`);
+    if (
+      error instanceof UsageError ||
+      (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    ) {
+      // One line naming the problem and where to look; the full usage only for --help.
+      io.stderr(`tiered-mock: ${(error as Error).message}`);
+      io.stderr(USAGE_HINT);
       return EXIT_USAGE;
     }
     if (code === 'EADDRINUSE' || code === 'EACCES') {

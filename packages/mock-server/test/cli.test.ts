@@ -55,11 +55,22 @@ describe('tiered-mock CLI', () => {
     expect(await exit).toBe(0);
   });
 
-  it('refuses a bad flag with status 2 and no stack trace', async () => {
+  it('refuses a bad flag with status 2: one line naming it, a hint, no usage or stack', async () => {
     const { exit, stderr } = run(['--preset', 'two-tier', '--time-scale', 'fast']);
     expect(await exit).toBe(2);
-    expect(stderr()).toContain('Invalid flag --time-scale: must be a positive number, got "fast"');
-    expect(stderr()).not.toMatch(/\n\s+at /);
+    expect(stderr().trim().split('\n')).toEqual([
+      'tiered-mock: Invalid flag --time-scale: must be a positive number, got "fast"',
+      'Run tiered-mock --help for usage.',
+    ]);
+  });
+
+  it('refuses an unknown flag the same way', async () => {
+    const { exit, stderr } = run(['--preset', 'two-tier', '--tim-scale', '0.01']);
+    expect(await exit).toBe(2);
+    const lines = stderr().trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^tiered-mock: .*--tim-scale/);
+    expect(lines[1]).toBe('Run tiered-mock --help for usage.');
   });
 
   it('refuses a bad topology file naming the key', async () => {

@@ -169,7 +169,14 @@ describe('startMockServer through the openai client', () => {
   });
 
   it('garbles one SSE line on malformed', async () => {
-    const { client } = await start({ faults: { malformedRate: 1 } });
+    const { endpoint } = await start({ faults: { malformedRate: 1 } });
+    // logLevel 'off': openai logs the unparsable line before throwing; the test asserts the throw.
+    const client = new OpenAI({
+      baseURL: endpoint.baseURL,
+      apiKey: 'sk-test',
+      maxRetries: 0,
+      logLevel: 'off',
+    });
     const stream = await client.chat.completions.create({ model: 'small', messages, stream: true });
     await expect(
       (async () => {
@@ -177,7 +184,8 @@ describe('startMockServer through the openai client', () => {
           // drain
         }
       })(),
-    ).rejects.toThrow();
+    ).rejects.toThrow(SyntaxError);
+    expect(endpoint.stats()).toMatchObject({ faults: { malformed: 1 } });
   });
 
   it('fills slots, then queues FIFO', async () => {
