@@ -41,7 +41,7 @@ import { createFetchAdapter } from './fetch-adapter.js';
 import { linkAbort } from './internal/abort.js';
 import { checkCallOptions } from './internal/check-call-options.js';
 import { priorityValue } from './internal/priority.js';
-import type { Pin } from './policy/filter.js';
+import type { Pin } from './policy/exclusion-reason.js';
 import { createSession, type Session, type SessionOptions } from './session.js';
 import { EndpointSignals } from './signals/endpoint-signals.js';
 import { Probes } from './signals/probes.js';

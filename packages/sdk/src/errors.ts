@@ -14,7 +14,6 @@ export type TieredErrorCode =
   | 'all_attempts_failed'
   | 'timeout'
   | 'stream_interrupted'
-  | 'bad_response'
   | 'aborted'
   | 'router_closed'
   | 'budget_exceeded'
@@ -90,8 +89,8 @@ export class NoEndpointError extends TieredError {
 }
 
 /**
- * An endpoint answered with an error the router does not retry elsewhere (a 400 other than a
- * context-length error): the request itself is at fault. Carries OpenAI's error fields.
+ * An endpoint refused the request itself — a 4xx other than a context-length error, 401, 403,
+ * 404, 408, 409 or 429 — so trying it elsewhere would not help. Carries OpenAI's error fields.
  */
 export class UpstreamError extends TieredError {
   readonly status: number;
@@ -99,7 +98,6 @@ export class UpstreamError extends TieredError {
   readonly type: string | undefined;
   readonly upstreamCode: string | undefined;
   readonly param: string | undefined;
-  readonly retryable: boolean;
   constructor(
     message: string,
     fields: {
@@ -108,7 +106,6 @@ export class UpstreamError extends TieredError {
       type?: string | undefined;
       upstreamCode?: string | undefined;
       param?: string | undefined;
-      retryable?: boolean;
     },
   ) {
     super('upstream_error', message);
@@ -117,7 +114,6 @@ export class UpstreamError extends TieredError {
     this.type = fields.type;
     this.upstreamCode = fields.upstreamCode;
     this.param = fields.param;
-    this.retryable = fields.retryable ?? false;
   }
 }
 
@@ -162,15 +158,6 @@ export class StreamInterruptedError extends TieredError {
     this.endpointId = fields.endpointId;
     this.reason = fields.reason;
     this.chunksReceived = fields.chunksReceived;
-  }
-}
-
-/** An endpoint answered 2xx with something that is not a valid completion. */
-export class BadResponseError extends TieredError {
-  readonly endpointId: string;
-  constructor(message: string, endpointId: string, cause?: unknown) {
-    super('bad_response', message, { cause });
-    this.endpointId = endpointId;
   }
 }
 

@@ -14,7 +14,6 @@ const STATUS: Record<string, number> = {
   budget_exceeded: 402,
   aborted: 499,
   all_attempts_failed: 502,
-  bad_response: 502,
   stream_interrupted: 502,
   router_closed: 503,
   timeout: 504,

@@ -28,7 +28,6 @@ export type { AttemptRecord, FailureClass, TieredErrorCode } from './errors.js';
 export {
   AbortError,
   AllAttemptsFailedError,
-  BadResponseError,
   BudgetExceededError,
   ConfigError,
   DeadlineExceededError,

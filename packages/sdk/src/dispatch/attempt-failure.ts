@@ -1,4 +1,4 @@
-import type { FailureClass } from '../errors.js';
+import type { FailureClass, StreamInterruptedError, TieredError } from '../errors.js';
 
 /**
  * Why one attempt failed, classified. Internal: the dispatcher turns these into failover, retry,
@@ -42,5 +42,21 @@ export class AttemptFailure extends Error {
   /** Worth trying again elsewhere or later. */
   get retryable(): boolean {
     return this.failure !== 'client' && this.failure !== 'aborted';
+  }
+}
+
+/** How a broken stream counts against its endpoint. */
+export function streamFailureClass(
+  error: StreamInterruptedError | TieredError,
+): AttemptFailure['failure'] {
+  switch ((error as StreamInterruptedError).reason) {
+    case 'stall':
+      return 'stall';
+    case 'malformed':
+      return 'bad_response';
+    case 'upstream_error':
+      return 'server';
+    default:
+      return 'connection';
   }
 }

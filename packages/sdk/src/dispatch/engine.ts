@@ -4,7 +4,7 @@ import type { ResolvedConfig, ResolvedHedge } from '../config.js';
 import type { AttemptRecord, TieredError } from '../errors.js';
 import type { RequestFacts } from '../estimate/estimate-request.js';
 import type { RouterEventName, RouterEvents } from '../events.js';
-import type { Pin } from '../policy/filter.js';
+import type { Pin } from '../policy/exclusion-reason.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import type { RetryBudget } from '../signals/retry-budget.js';
 import type { RouterStream } from './router-stream.js';

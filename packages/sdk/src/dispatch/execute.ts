@@ -18,11 +18,11 @@ import {
 import { recordRoute } from '../route-of.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import { CompletionAssembler } from './assemble-completion.js';
-import { AttemptFailure } from './attempt-failure.js';
+import { AttemptFailure, streamFailureClass } from './attempt-failure.js';
 import { emitRequestEnd, emitRouteSelect } from './emit-events.js';
 import type { AttemptOutcome, Call, CallResult, Engine } from './engine.js';
 import { hedgedAttempt } from './hedged-attempt.js';
-import { streamFailure, trackedAttempt } from './tracked-attempt.js';
+import { trackedAttempt } from './tracked-attempt.js';
 
 export type { Call, CallResult, Engine } from './engine.js';
 
@@ -236,7 +236,8 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     } catch (error) {
       await outcome.settled;
       if (call.abortError()) throw new AttemptFailure('aborted', 'Call aborted', { cause: error });
-      const failure = error instanceof StreamInterruptedError ? streamFailure(error) : 'connection';
+      const failure =
+        error instanceof StreamInterruptedError ? streamFailureClass(error) : 'connection';
       throw new AttemptFailure(failure, (error as Error).message);
     }
     const { costUsd } = await outcome.settled;

@@ -3,8 +3,8 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamInterruptedError, type TieredError } from '../errors.js';
 import { STALL_TIMEOUT } from '../internal/abort.js';
 import { redact } from '../internal/redact.js';
-import { parseChunk, type StreamItem } from './attempt.js';
 import { AttemptFailure } from './attempt-failure.js';
+import { parseChunk, type StreamItem } from './parse-chunk.js';
 import type { SseReader } from './sse-reader.js';
 
 const SKIP = Symbol('skip');

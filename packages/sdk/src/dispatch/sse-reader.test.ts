@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failureFromResponse, parseOpenAIError } from './classify-response.js';
+import { failureFromResponse, parseOpenAIError } from './failure-from-response.js';
 import { SseReader } from './sse-reader.js';
 
 async function* readSseData(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {

@@ -1,11 +1,9 @@
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { StreamInterruptedError, TieredError } from '../errors.js';
 import { bodyFor } from '../estimate/estimate-request.js';
 import type { AttemptKind } from '../events.js';
 import { MAX_TIMER_MS } from '../internal/validate.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
-import { type AttemptResult, runAttempt } from './attempt.js';
-import { AttemptFailure } from './attempt-failure.js';
+import { AttemptFailure, streamFailureClass } from './attempt-failure.js';
 import {
   emitAttemptError,
   emitEject,
@@ -15,6 +13,7 @@ import {
 } from './emit-events.js';
 import type { AttemptOutcome, Call, Engine, StreamSettlement } from './engine.js';
 import { RouterStream, type StreamOutcome } from './router-stream.js';
+import { type AttemptResult, runAttempt } from './run-attempt.js';
 
 export interface TrackedAttemptSpec {
   readonly s: EndpointSignals;
@@ -144,11 +143,7 @@ export async function trackedAttempt(
     } else {
       const aborted = outcome.cancelled || call.abortError() !== undefined;
       const failure = new AttemptFailure(
-        outcome.discarded
-          ? 'aborted'
-          : aborted
-            ? 'aborted'
-            : streamFailure(outcome.error as StreamInterruptedError),
+        outcome.discarded ? 'aborted' : aborted ? 'aborted' : streamFailureClass(outcome.error),
         outcome.discarded ? `Attempt on ${e.id} lost the hedge race` : outcome.error.message,
       );
       recordFailure(engine, call, s, failure, attempt, latencyMs);
@@ -194,22 +189,6 @@ export async function trackedAttempt(
     onSettle,
   });
   return { kind: 'stream', stream, served: s, settled };
-}
-
-/** How a broken stream counts against its endpoint. */
-export function streamFailure(
-  error: StreamInterruptedError | TieredError,
-): AttemptFailure['failure'] {
-  switch ((error as StreamInterruptedError).reason) {
-    case 'stall':
-      return 'stall';
-    case 'malformed':
-      return 'bad_response';
-    case 'upstream_error':
-      return 'server';
-    default:
-      return 'connection';
-  }
 }
 
 function recordSuccess(

@@ -1,5 +1,5 @@
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
-import { exclusionReason, type FilterInput } from './filter.js';
+import { exclusionReason, type FilterInput } from './exclusion-reason.js';
 
 export interface RouteInput extends FilterInput {
   /** Time left for the call, in ms; tiers predicted slower are skipped. */

@@ -116,7 +116,7 @@ function retryAfterMs(headers: Headers, cap: number): number | undefined {
 }
 
 /** Reads a body as text, up to `limit` characters, cancelling the rest. */
-export async function readCapped(res: Response, limit: number): Promise<string> {
+async function readCapped(res: Response, limit: number): Promise<string> {
   if (!res.body) return '';
   const reader = res.body.getReader();
   const decoder = new TextDecoder();

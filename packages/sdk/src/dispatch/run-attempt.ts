@@ -3,7 +3,8 @@ import type { FetchLike, ResolvedEndpoint } from '../config.js';
 import { FIRST_TOKEN_TIMEOUT, HEDGE_LOST, linkAbort } from '../internal/abort.js';
 import { redact } from '../internal/redact.js';
 import { AttemptFailure } from './attempt-failure.js';
-import { failureFromResponse } from './classify-response.js';
+import { failureFromResponse } from './failure-from-response.js';
+import { parseChunk, type StreamItem } from './parse-chunk.js';
 import { SseReader } from './sse-reader.js';
 
 /** One attempt: one endpoint, one HTTP exchange. */
@@ -25,12 +26,6 @@ export interface AttemptSpec {
   readonly firstTokenTimeoutMs: number;
   readonly maxRetryAfterMs: number;
   readonly now: () => number;
-}
-
-/** A parsed SSE event of a stream: the raw data (for `router.fetch`) and the chunk. */
-export interface StreamItem {
-  readonly data: string;
-  readonly chunk: ChatCompletionChunk;
 }
 
 export type AttemptResult =
@@ -191,35 +186,6 @@ async function readBody(res: Response, endpointId: string): Promise<string> {
     }
     text += decoder.decode(value, { stream: true });
   }
-}
-
-/** Parses one SSE data payload; an error event or garbage is a failure of this attempt. */
-export function parseChunk(data: string, endpointId: string): ChatCompletionChunk {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    // No cause: a SyntaxError's message quotes the upstream text.
-    throw new AttemptFailure(
-      'bad_response',
-      `Endpoint ${endpointId} sent a malformed stream chunk`,
-    );
-  }
-  const error = (value as { error?: { message?: unknown } } | null)?.error;
-  if (error) {
-    const message = typeof error.message === 'string' ? `: ${error.message.slice(0, 300)}` : '';
-    throw new AttemptFailure(
-      'server',
-      `Endpoint ${endpointId} sent an error event mid-stream${message}`,
-    );
-  }
-  if (!Array.isArray((value as { choices?: unknown } | null)?.choices)) {
-    throw new AttemptFailure(
-      'bad_response',
-      `Endpoint ${endpointId} sent a stream chunk without \`choices\``,
-    );
-  }
-  return value as ChatCompletionChunk;
 }
 
 /** The first chunk the caller would see as output: text, a tool call, a refusal, or the end. */
