@@ -57,7 +57,9 @@ type OptionalModel<T extends { model: unknown }> = Omit<T, 'model'> & {
 
 /** `openai`'s chat completion body, with `model` optional. */
 export type RouterChatParams = OptionalModel<ChatCompletionCreateParams>;
+/** A plain call's body. */
 export type RouterChatParamsNonStreaming = OptionalModel<ChatCompletionCreateParamsNonStreaming>;
+/** A streaming call's body (`stream: true`). */
 export type RouterChatParamsStreaming = OptionalModel<ChatCompletionCreateParamsStreaming>;
 
 /** The `chat.completions.create` shape shared by the router and sessions. (contract) */

@@ -56,8 +56,11 @@ export interface Router {
   readonly fetch: FetchLike;
   /** A session for an agent chain: shared affinity, budget, deadline and concurrency. */
   session(options?: SessionOptions): Session;
+  /** Listens to an event (typed payload); a listener that throws never breaks a call. */
   on<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
+  /** Stops listening. */
   off<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
+  /** Listens to the next occurrence only. */
   once<K extends RouterEventName>(event: K, listener: (...args: RouterEvents[K]) => void): Router;
   /** A snapshot of per-endpoint signals and counters and the totals. */
   stats(): RouterStats;

@@ -12,6 +12,7 @@ export interface EventBase {
   readonly timestamp: number;
 }
 
+/** A call begins: the model it named (as given) and whether it streams. */
 export interface RequestStartEvent extends EventBase {
   readonly requestId: string;
   readonly model: string | undefined;
@@ -19,6 +20,7 @@ export interface RequestStartEvent extends EventBase {
   readonly sessionId: string | undefined;
 }
 
+/** One endpoint as the policy scored it for a call. */
 export interface CandidateScore {
   readonly endpointId: string;
   readonly tier: string;
@@ -29,6 +31,7 @@ export interface CandidateScore {
   readonly available: boolean;
 }
 
+/** The policy's plan for a call: the endpoint chosen, why, the fallbacks, and every candidate's score. */
 export interface RouteSelectEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
@@ -44,6 +47,7 @@ export interface RouteSelectEvent extends EventBase {
 /** How an attempt came about. */
 export type AttemptKind = 'primary' | 'failover' | 'retry' | 'hedge' | 'escalation';
 
+/** An attempt holds a slot and is sent to an endpoint. */
 export interface AttemptStartEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
@@ -53,6 +57,7 @@ export interface AttemptStartEvent extends EventBase {
   readonly kind: AttemptKind;
 }
 
+/** An attempt answered (for a stream: it ended cleanly). */
 export interface AttemptEndEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
@@ -62,6 +67,7 @@ export interface AttemptEndEvent extends EventBase {
   readonly ttftMs: number | undefined;
 }
 
+/** An attempt failed; `failure` classifies why (a lost hedge is `aborted`). */
 export interface AttemptErrorEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
@@ -73,6 +79,7 @@ export interface AttemptErrorEvent extends EventBase {
   readonly durationMs: number;
 }
 
+/** Every candidate failed: a backoff round begins after `delayMs`. */
 export interface RetryEvent extends EventBase {
   readonly requestId: string;
   /** Backoff round about to start (1 = first retry round). */
@@ -81,6 +88,7 @@ export interface RetryEvent extends EventBase {
   readonly reason: string;
 }
 
+/** A call moves at once to the next candidate after a failure. */
 export interface FailoverEvent extends EventBase {
   readonly requestId: string;
   readonly fromEndpointId: string;
@@ -90,6 +98,7 @@ export interface FailoverEvent extends EventBase {
   readonly failure: FailureClass;
 }
 
+/** A hedge: the same call goes to a second endpoint while the first has produced nothing. */
 export interface HedgeStartEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
@@ -97,6 +106,7 @@ export interface HedgeStartEvent extends EventBase {
   readonly delayMs: number;
 }
 
+/** An endpoint is taken out of rotation for a cool-down. */
 export interface EndpointEjectEvent extends EventBase {
   readonly endpointId: string;
   readonly tier: string;
@@ -104,12 +114,14 @@ export interface EndpointEjectEvent extends EventBase {
   readonly consecutiveFailures: number;
 }
 
+/** An ejected endpoint is back (a call or a probe succeeded). */
 export interface EndpointRestoreEvent extends EventBase {
   readonly endpointId: string;
   readonly tier: string;
   readonly via: 'call' | 'probe';
 }
 
+/** A probe (`GET /models`) finished. */
 export interface ProbeEndEvent extends EventBase {
   readonly requestId: undefined;
   readonly endpointId: string;
@@ -118,12 +130,14 @@ export interface ProbeEndEvent extends EventBase {
   readonly status: number | undefined;
 }
 
+/** An attempt waited for a slot (endpoint or router `maxConcurrency`). */
 export interface QueueWaitEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
   readonly waitedMs: number;
 }
 
+/** A session's budget cannot cover a call's worst case: it is refused, nothing sent. */
 export interface BudgetExceededEvent extends EventBase {
   readonly requestId: string;
   readonly sessionId: string;
@@ -132,6 +146,7 @@ export interface BudgetExceededEvent extends EventBase {
   readonly worstCaseUsd: number;
 }
 
+/** A call of a `session.batch()` settled. */
 export interface BatchProgressEvent extends EventBase {
   readonly requestId: undefined;
   readonly sessionId: string;
@@ -142,6 +157,7 @@ export interface BatchProgressEvent extends EventBase {
   readonly total: number;
 }
 
+/** A call was answered (for a stream: when it ended): who served it, how long it took, what it cost. */
 export interface RequestEndEvent extends EventBase {
   readonly requestId: string;
   readonly endpointId: string;
@@ -154,6 +170,7 @@ export interface RequestEndEvent extends EventBase {
   readonly stream: boolean;
 }
 
+/** A call ended with an error; `code` is the error class's stable code. */
 export interface RequestErrorEvent extends EventBase {
   readonly requestId: string;
   readonly code: TieredErrorCode;
@@ -182,4 +199,5 @@ export interface RouterEvents {
   'request:error': [event: RequestErrorEvent];
 }
 
+/** The name of a router event. */
 export type RouterEventName = keyof RouterEvents;

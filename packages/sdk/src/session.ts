@@ -49,6 +49,7 @@ export interface BatchOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** `session.stats()`: the session's calls, spending and stickiness. */
 export interface SessionStats {
   readonly id: string;
   /** Calls answered. */

@@ -9,6 +9,7 @@ export interface Percentiles {
   readonly p99: number | undefined;
 }
 
+/** One endpoint in `router.stats()`. */
 export interface EndpointStats {
   readonly id: string;
   readonly tier: string;
@@ -38,6 +39,7 @@ export interface EndpointStats {
   readonly ejected: boolean;
 }
 
+/** `router.stats()`: per endpoint and in total. Plain data, safe to log. */
 export interface RouterStats {
   readonly endpoints: readonly EndpointStats[];
   readonly totals: {

@@ -1,6 +1,7 @@
 import { type EndpointProfile, type MockServer, startMockServer } from '@tiered/mock-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouter, type Router, TieredError } from '../src/index.js';
+import { mulberry32 } from './mulberry32.js';
 import { edgeProfile, type Lab, originProfile, startLab } from './two-tier.js';
 
 /**
@@ -59,17 +60,6 @@ afterEach(async () => {
   mock = undefined;
   lab = undefined;
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('chaos', () => {
   it(`${CALLS} calls under every fault: complete answers or typed errors, none lost, none sent twice`, async () => {

@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouter, type Router, type RouterEventName } from '../src/index.js';
-import { edgeProfile, type Lab, originProfile, startLab } from './two-tier.js';
+import { ALL_EVENTS, edgeProfile, type Lab, originProfile, startLab } from './two-tier.js';
 
 /**
  * Keys go to their own endpoint and nowhere else: not into events, errors (messages, stacks,
@@ -22,25 +22,6 @@ const KEYS = {
   caller: 'caller-secret-5',
 };
 const SECRET_PARTS = [...Object.values(KEYS), 'SECRET'];
-
-const ALL_EVENTS: RouterEventName[] = [
-  'request:start',
-  'route:select',
-  'attempt:start',
-  'attempt:end',
-  'attempt:error',
-  'retry',
-  'failover',
-  'hedge:start',
-  'endpoint:eject',
-  'endpoint:restore',
-  'probe:end',
-  'queue:wait',
-  'budget:exceeded',
-  'batch:progress',
-  'request:end',
-  'request:error',
-];
 
 let lab: Lab | undefined;
 let router: Router | undefined;

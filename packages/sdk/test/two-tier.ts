@@ -46,7 +46,8 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-const ALL_EVENTS: RouterEventName[] = [
+/** Every router event name. */
+export const ALL_EVENTS: RouterEventName[] = [
   'request:start',
   'route:select',
   'attempt:start',
@@ -60,6 +61,7 @@ const ALL_EVENTS: RouterEventName[] = [
   'probe:end',
   'queue:wait',
   'budget:exceeded',
+  'batch:progress',
   'request:end',
   'request:error',
 ];

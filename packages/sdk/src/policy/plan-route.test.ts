@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../test/mulberry32.js';
 import { type EndpointOptions, resolveConfig } from '../config.js';
 import { EndpointSignals } from '../signals/endpoint-signals.js';
 import { planRoute, type RouteInput, type RoutePlan } from './plan-route.js';
 
 const now = 1_000_000;
 
-/** Small deterministic PRNG (mulberry32), so P2C can be run over many seeds. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// P2C is run over many seeds of a small deterministic PRNG.
+const seeded = mulberry32;
 
 function ep(id: string, tier: string, extra: Partial<EndpointOptions> = {}): EndpointOptions {
   return {
