@@ -1,10 +1,11 @@
 /**
  * Session affinity on the prefix-sharing Mooncake trace: four identical endpoints with a prefix
  * cache (a request that shares leading 512-token blocks with a recent one on the same endpoint
- * prefills them 10× faster). In the trace's first 1,200 requests about 17% of prompt blocks repeat
- * an earlier request's prefix: that is the most any routing can serve from cache. The same requests go out three ways — round robin (bare `openai`
- * clients), Tiered without affinity (P2C on load), and Tiered with one session per conversation
- * (requests whose first block is the same) — and we compare time to first token.
+ * prefills them 10× faster). In the trace's first 1,200 requests about 17–22% of prompt blocks
+ * repeat an earlier request's prefix: that is the most any routing can serve from cache. The same
+ * requests go out three ways — round robin (bare `openai` clients), Tiered without affinity (P2C on
+ * load), and Tiered with one session per conversation (requests sharing their first two blocks) —
+ * and we compare time to first token.
  */
 import { startMockServer } from '@tiered/mock-server';
 import { createRouter, type Session } from '@tiered/sdk';

@@ -21,6 +21,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type EndpointProfile, type MockServer, startMockServer } from '@tiered/mock-server';
 import { createRouter, type Router, TieredError } from '@tiered/sdk';
+import { mulberry32 } from './mulberry32.js';
 
 interface Args {
   calls: number;
@@ -52,18 +53,6 @@ function parseArgs(argv: readonly string[]): Args {
     i++;
   }
   return args;
-}
-
-/** mulberry32: the call mix is seeded, so two runs with one seed ask the same things. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Faults on every edge; the storm and flap timers push some of them much higher for a while.
@@ -176,7 +165,7 @@ export async function chaosSoak(args: Args): Promise<SoakResult> {
     retry: { minDelayMs: 5, maxDelayMs: 50 },
     health: { cooldownMs: 100, maxCooldownMs: 1_000 },
     hedge: { delayMs: 60, maxExtraLoad: 0.05 },
-    random: prng(args.seed + 1),
+    random: mulberry32(args.seed + 1),
   });
 
   // Per request id: attempts the router started and ended, and those that may never have reached
@@ -241,7 +230,8 @@ export async function chaosSoak(args: Args): Promise<SoakResult> {
   const heapStartMb = heapMb();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  const random = prng(args.seed);
+  // Seeded: two runs with one seed ask the same things.
+  const random = mulberry32(args.seed);
   const started = performance.now();
   const errorsByCode: Record<string, number> = {};
   const wrongAnswers: string[] = [];

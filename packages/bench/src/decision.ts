@@ -12,6 +12,8 @@ import { estimateRequest } from '../../sdk/src/estimate/estimate-request.js';
 import { planRoute } from '../../sdk/src/policy/plan-route.js';
 import { EndpointSignals } from '../../sdk/src/signals/endpoint-signals.js';
 import { nsPerOp, round } from './measure.js';
+import { memoryFetch } from './memory-fetch.js';
+import { mulberry32 } from './mulberry32.js';
 
 const endpoints = Array.from({ length: 16 }, (_, i) => ({
   id: `ep-${i}`,
@@ -31,32 +33,13 @@ const body = {
   max_tokens: 256,
 };
 
-const completionJson = JSON.stringify({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 0,
-  model: 'small',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'ok', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-  usage: { prompt_tokens: 500, completion_tokens: 1, total_tokens: 501 },
-});
-const memoryFetch = async () =>
-  new Response(completionJson, { status: 200, headers: { 'content-type': 'application/json' } });
+// The canned completion reports the ~500-token prompt `body` is.
+const inMemory = memoryFetch(500);
 
 export async function decisionBench(): Promise<Record<string, number>> {
   const config = resolveConfig({ endpoints, probes: false });
   const signals = config.endpoints.map((e) => new EndpointSignals(e, config));
-  let seed = 1;
-  const random = () => {
-    seed = (seed * 16807) % 2147483647;
-    return (seed - 1) / 2147483646;
-  };
+  const random = mulberry32(1);
   for (const [i, s] of signals.entries()) {
     s.ttft.observe(20 + i * 10, 0);
     s.inFlight = i % 4;
@@ -87,11 +70,11 @@ export async function decisionBench(): Promise<Record<string, number>> {
   }, 100_000);
 
   // Whole calls, no network: router vs bare client, alternating blocks.
-  const router = createRouter({ endpoints, probes: false, fetch: memoryFetch });
+  const router = createRouter({ endpoints, probes: false, fetch: inMemory });
   const client = new OpenAI({
     baseURL: 'http://127.0.0.1:9000/v1',
     apiKey: 'x',
-    fetch: memoryFetch,
+    fetch: inMemory,
     maxRetries: 0,
   });
   const callsPerBlock = 2_000;

@@ -34,7 +34,7 @@ export const SCENARIOS: readonly FaultScenario[] = [
   },
   {
     name: '429 storm on edges',
-    what: 'rateLimitRate 0.8, Retry-After 1 s on edge-1 and edge-2',
+    what: 'rateLimitRate 0.8, Retry-After 1 s (× timeScale) on edge-1 and edge-2',
     faults: {
       'edge-1': { rateLimitRate: 0.8, retryAfterS: 1 },
       'edge-2': { rateLimitRate: 0.8, retryAfterS: 1 },
@@ -56,7 +56,7 @@ export interface FaultResult {
   readonly successRate: number;
   readonly errors: number;
   readonly lost: number;
-  /** Wall-clock ms at timeScale 0.1 (router timers and Retry-After are real time). */
+  /** Wall-clock ms at timeScale 0.1 (the mock's delays and Retry-After × 0.1; router timers real). */
   readonly latencyMs: { p50: number; p99: number };
   readonly attemptsPerCall: number;
   readonly attemptsByKind: Record<string, number>;

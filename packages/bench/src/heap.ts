@@ -5,24 +5,7 @@
  */
 import { createRouter } from '@tiered/sdk';
 import { round } from './measure.js';
-
-const completionJson = JSON.stringify({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 0,
-  model: 'small',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'ok', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-  usage: { prompt_tokens: 60, completion_tokens: 1, total_tokens: 61 },
-});
-const memoryFetch = async () =>
-  new Response(completionJson, { status: 200, headers: { 'content-type': 'application/json' } });
+import { memoryFetch } from './memory-fetch.js';
 
 export interface HeapResult {
   readonly calls: number;
@@ -49,7 +32,7 @@ export async function heapBench(calls = 100_000, every = 10_000): Promise<HeapRe
   };
   const router = createRouter({
     probes: false,
-    fetch: memoryFetch,
+    fetch: memoryFetch(60),
     endpoints: [
       {
         id: 'edge-1',

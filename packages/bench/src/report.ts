@@ -232,7 +232,7 @@ export function markdown(res: BenchResults): string {
       `## Faults (Tiered, ${f.calls} calls at concurrency ${f.concurrency}, timeScale ${f.timeScale})\n`,
     );
     out.push(
-      "Latency is wall-clock ms at timeScale 0.1 (the router's timers and Retry-After run in real time).\n",
+      "Latency is wall-clock ms at timeScale 0.1: the mock's delays and its Retry-After are × 0.1, the router's own timers (probes, backoff, cooldowns) run in real time.\n",
     );
     out.push(
       table(

@@ -4,7 +4,7 @@
  * report. Names: decision, overhead, heap, replay (both traces), replay-azure, replay-mooncake,
  * faults, hedging, affinity.
  *
- *   pnpm bench                              # everything, ~5 min on 2 cores
+ *   pnpm bench                              # everything, ~5½ min on 2 cores
  *   pnpm bench --only decision,heap
  *   pnpm bench --only replay-azure --html report.html
  */
