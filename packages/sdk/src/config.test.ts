@@ -491,3 +491,28 @@ describe('resolveConfig: defaults', () => {
     expect(config.tiers).toEqual(['edge', 'origin']);
   });
 });
+
+describe('resolveConfig: credentials in a URL', () => {
+  it('refuses a baseURL with user:password, pointing to apiKey and headers', () => {
+    let error: unknown;
+    try {
+      resolveConfig({
+        endpoints: [
+          {
+            id: 'e',
+            tier: 'edge',
+            baseURL: 'https://user:secret@example.com/v1',
+            model: 'm',
+            contextWindow: 1,
+          },
+        ],
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).field).toBe('endpoints[0].baseURL');
+    expect((error as ConfigError).message).toMatch(/apiKey/);
+    expect((error as ConfigError).message).not.toContain('secret');
+  });
+});

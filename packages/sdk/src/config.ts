@@ -518,6 +518,13 @@ function resolveEndpoint(
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     fail(`${at}.baseURL`, 'an absolute http(s) URL', baseURLRaw);
   }
+  if (url.username || url.password) {
+    // Credentials in a URL end up in error messages and logs: they belong in apiKey or headers.
+    throw new ConfigError(
+      `${at}.baseURL`,
+      `Expected \`${at}.baseURL\` to carry no credentials (user:password@); put them in \`apiKey\` or \`headers\``,
+    );
+  }
   const baseURL = baseURLRaw.replace(/\/+$/, '');
 
   const apiKey = optionalString(`${at}.apiKey`, value.apiKey);

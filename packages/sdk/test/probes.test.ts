@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { edgeProfile, type Lab, originProfile, startLab } from './two-tier.js';
 
@@ -80,5 +82,31 @@ describe('probes', () => {
     const after = lab.mock.endpoint('edge-1').stats().probes;
     await tick(150);
     expect(lab.mock.endpoint('edge-1').stats().probes).toBe(after);
+  });
+});
+
+describe('probes of a server without GET /models', () => {
+  it('stop probing it and leave its health alone', async () => {
+    // A server that answers 404 to everything, as one without GET /models would to probes.
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"not found"}}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      lab = await startLab(
+        [edgeProfile('edge-1'), originProfile()],
+        { probes: { intervalMs: 20 } },
+        (id) => (id === 'edge-1' ? { baseURL: `http://127.0.0.1:${port}/v1` } : {}),
+      );
+      await tick(150);
+      const probes = lab.events.filter(([n, p]) => n === 'probe:end' && p.endpointId === 'edge-1');
+      expect(probes.map(([, p]) => p.status)).toEqual([404]);
+      expect(lab.events.some(([n]) => n === 'endpoint:eject')).toBe(false);
+    } finally {
+      await lab.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

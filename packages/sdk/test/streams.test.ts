@@ -124,3 +124,21 @@ describe('streams', () => {
     expect(next.model).toBe('edge-model');
   });
 });
+
+describe('RouterStream.toReadableStream', () => {
+  it("gives the chunks as newline-delimited JSON, like openai's Stream", async () => {
+    lab = await startLab([edgeProfile('edge-1')]);
+    const stream = await lab.router.chat.completions.create(body);
+    const text = await new Response(stream.toReadableStream()).text();
+    const chunks = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ChatCompletionChunk);
+    expect(collectText(chunks)).toMatch(/^edge-1:/);
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('length');
+  });
+});
+
+function collectText(chunks: ChatCompletionChunk[]): string {
+  return chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
+}

@@ -73,7 +73,10 @@ export const ALL_EVENTS: RouterEventName[] = [
 export async function startLab(
   profiles: EndpointProfile[] = [edgeProfile('edge-1'), edgeProfile('edge-2'), originProfile()],
   options: Partial<RouterOptions> = {},
-  routerEndpoints: (id: string) => Partial<RouterOptions['endpoints'][number]> = () => ({}),
+  routerEndpoints: (
+    id: string,
+    mock: MockServer,
+  ) => Partial<RouterOptions['endpoints'][number]> = () => ({}),
 ): Promise<Lab> {
   const mock = await startMockServer({ seed: 7, timeScale: 1, endpoints: profiles });
   const router = createRouter({
@@ -89,7 +92,7 @@ export async function startLab(
       model: p.model,
       contextWindow: p.contextWindow,
       ...(p.apiKey ? { apiKey: p.apiKey } : {}),
-      ...routerEndpoints(p.id),
+      ...routerEndpoints(p.id, mock),
     })),
   });
   const events: Lab['events'] = [];

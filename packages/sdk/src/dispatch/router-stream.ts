@@ -190,6 +190,27 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
     return this.#wanted(chunk) ? { data, chunk } : SKIP;
   }
 
+  /**
+   * The chunks as a `ReadableStream` of newline-delimited JSON, as `openai`'s
+   * `Stream.toReadableStream()` gives them (readable again with `Stream.fromReadableStream`). A
+   * broken stream errors it; cancelling it aborts upstream.
+   */
+  toReadableStream(): ReadableStream<Uint8Array> {
+    const encoder = new TextEncoder();
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const item = await this.nextItem();
+          if (item) controller.enqueue(encoder.encode(`${item.data}\n`));
+          else controller.close();
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      cancel: () => this.cancel(),
+    });
+  }
+
   /** Stops reading and aborts upstream (what `break` in `for await` does). */
   cancel(): void {
     this.#stop(false);

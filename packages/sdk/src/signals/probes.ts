@@ -17,6 +17,7 @@ export interface ProbeHooks {
 export class Probes {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #inFlight = new Set<AbortController>();
+  readonly #unsupported = new Set<EndpointSignals>();
   #stopped = false;
 
   readonly #signals: readonly EndpointSignals[];
@@ -78,8 +79,11 @@ export class Probes {
       s.rtt.observe(rttMs, now());
       if (s.health.ejected)
         this.#hooks.onTransition(s, s.health.recordSuccess(), 'probe succeeded');
+    } else if (status === 404 || status === 405 || status === 501) {
+      // A server without `GET /models`: it says nothing of the endpoint's health. Stop probing it.
+      this.#unsupported.add(s);
     } else {
-      const permanent = status === 401 || status === 403 || status === 404;
+      const permanent = status === 401 || status === 403;
       const reason = status === undefined ? 'probe failed to connect' : `probe answered ${status}`;
       this.#hooks.onTransition(s, s.health.recordFailure(now(), reason, permanent), reason);
     }
@@ -88,7 +92,7 @@ export class Probes {
   }
 
   #schedule(s: EndpointSignals, delayMs: number): void {
-    if (this.#stopped || !this.#config.probes) return;
+    if (this.#stopped || !this.#config.probes || this.#unsupported.has(s)) return;
     const interval = this.#config.probes.intervalMs;
     const timer = setTimeout(async () => {
       this.#timers.delete(timer);
