@@ -17,6 +17,8 @@ export interface AttemptSpec {
    * answers a plain JSON completion instead is accepted only when the caller wanted one.)
    */
   readonly callerStream: boolean;
+  /** The request is plain: the timeout covers the whole answer, not a first token. */
+  readonly wholeAnswer: boolean;
   /** Complete request headers: the endpoint's own plus the caller's safe ones. */
   readonly headers: Readonly<Record<string, string>>;
   /** Aborts the attempt: the call's signal, or a hedge lane's. */
@@ -237,9 +239,10 @@ function networkFailure(error: unknown, signal: AbortSignal, spec: AttemptSpec):
   const id = spec.endpoint.id;
   if (signal.aborted) {
     if (signal.reason === FIRST_TOKEN_TIMEOUT) {
+      const what = spec.wholeAnswer ? 'answer' : 'first token';
       return new AttemptFailure(
         'timeout',
-        `Endpoint ${id} sent no first token within ${Math.round(spec.firstTokenTimeoutMs)}ms`,
+        `Endpoint ${id} sent no ${what} within ${Math.round(spec.firstTokenTimeoutMs)}ms`,
       );
     }
     if (signal.reason === HEDGE_LOST)

@@ -15,6 +15,9 @@ import type { AttemptOutcome, Call, Engine, StreamSettlement } from './engine.js
 import { RouterStream, type StreamOutcome } from './router-stream.js';
 import { type AttemptResult, runAttempt } from './run-attempt.js';
 
+// A plain answer predicted within this many first-token floors goes upstream plain (see below).
+const PLAIN_ANSWER_LIMIT = 3;
+
 export interface TrackedAttemptSpec {
   readonly s: EndpointSignals;
   readonly kind: AttemptKind;
@@ -72,19 +75,36 @@ export async function trackedAttempt(
   const facts = call.facts;
   const imageTokens = facts.imageParts * config.estimate.imageTokens;
   const promptTokens = s.promptTokensFor(facts.promptChars, imageTokens);
-  // The first-token timeout comes from answers the endpoint gave, never from past timeouts.
+  // Timeouts come from answers the endpoint gave, never from past timeouts. A plain call whose
+  // answer is bounded (max_tokens) and predicted short goes upstream plain — one JSON body, and a
+  // timeout on the whole answer that a hang cannot outlast for long. Any other plain call streams
+  // upstream: only a first token tells a hang from a long answer, and the router assembles the
+  // completion (so an answer cut mid-way still fails over).
   const t = config.timeouts;
+  const healthyTtft = s.healthyTtftMs(promptTokens);
+  const maxOutput = facts.maxOutputTokens;
+  const wholeAnswerMs =
+    maxOutput === undefined
+      ? Number.POSITIVE_INFINITY
+      : healthyTtft + maxOutput * s.timePerOutputTokenMs();
+  const plainUpstream =
+    !facts.stream &&
+    t.firstTokenMultiplier * wholeAnswerMs <= PLAIN_ANSWER_LIMIT * t.firstTokenFloorMs;
   const firstTokenTimeoutMs = Math.min(
     MAX_TIMER_MS,
-    Math.max(t.firstTokenFloorMs, t.firstTokenMultiplier * s.healthyTtftMs(promptTokens)),
+    Math.max(
+      t.firstTokenFloorMs,
+      t.firstTokenMultiplier * (plainUpstream ? wholeAnswerMs : healthyTtft),
+    ),
   );
 
   let result: AttemptResult;
   try {
     result = await runAttempt({
       endpoint: e,
-      body: bodyFor(facts.bodyTail, e.model),
+      body: bodyFor(facts, e.model, !plainUpstream),
       callerStream: facts.stream,
+      wholeAnswer: plainUpstream,
       headers: headersFor(e.headers, call),
       signal,
       fetch: config.fetch,
@@ -103,13 +123,13 @@ export async function trackedAttempt(
   }
 
   if (result.kind === 'completion') {
-    // A server that ignored `stream: true`: the whole answer at once.
+    // Asked plain (or a server that ignored `stream: true`): the whole answer at once.
     release();
     const now = config.now();
     const latencyMs = now - started;
     const usage = result.completion.usage;
     if (usage && usage.completion_tokens > 0) {
-      const decodeMs = Math.max(0, latencyMs - s.healthyTtftMs(promptTokens));
+      const decodeMs = Math.max(0, latencyMs - healthyTtft);
       s.tpot.observe(decodeMs / usage.completion_tokens, now);
     }
     const costUsd = recordSuccess(engine, call, s, usage, undefined, latencyMs, attempt);

@@ -194,8 +194,9 @@ describe('estimateRequest: the body sent upstream', () => {
     const facts = estimateRequest({ ...hello, stream: true });
     expect(facts.stream).toBe(true);
     expect(facts.streamUsage).toBe(false);
-    expect(facts.bodyTail).toContain('"include_usage":true');
-    expect(JSON.parse(facts.bodyTail).stream_options).toEqual({ include_usage: true });
+    const sent = JSON.parse(bodyFor(facts, 'm', true));
+    expect(sent.stream).toBe(true);
+    expect(sent.stream_options).toEqual({ include_usage: true });
   });
 
   it('keeps the caller’s other stream_options when adding include_usage', () => {
@@ -205,7 +206,7 @@ describe('estimateRequest: the body sent upstream', () => {
       stream_options: { include_usage: false, include_obfuscation: false },
     });
     expect(facts.streamUsage).toBe(false);
-    expect(JSON.parse(facts.bodyTail).stream_options).toEqual({
+    expect(JSON.parse(bodyFor(facts, 'm', true)).stream_options).toEqual({
       include_usage: true,
       include_obfuscation: false,
     });
@@ -218,16 +219,17 @@ describe('estimateRequest: the body sent upstream', () => {
       stream_options: { include_usage: true },
     });
     expect(facts.streamUsage).toBe(true);
-    expect(JSON.parse(facts.bodyTail).stream_options).toEqual({ include_usage: true });
   });
 
-  it('asks upstream for a stream with usage even when the caller wants a plain completion', () => {
+  it('asks plain or streamed as the attempt decides, whatever the caller wants', () => {
     const facts = estimateRequest({ ...hello, stream: false });
     expect(facts.stream).toBe(false);
-    expect(facts.streamUsage).toBe(false);
-    const sent = JSON.parse(bodyFor(facts.bodyTail, 'm'));
-    expect(sent.stream).toBe(true);
-    expect(sent.stream_options).toEqual({ include_usage: true });
+    const streamed = JSON.parse(bodyFor(facts, 'm', true));
+    expect(streamed.stream).toBe(true);
+    expect(streamed.stream_options).toEqual({ include_usage: true });
+    const plain = JSON.parse(bodyFor(facts, 'm', false));
+    expect(plain.stream).toBeUndefined();
+    expect(plain.stream_options).toBeUndefined();
   });
 
   it('leaves the caller’s body untouched', () => {
@@ -250,25 +252,16 @@ describe('estimateRequest: the body sent upstream', () => {
     };
     const facts = estimateRequest(body);
     expect(facts.bodyTail).not.toContain('"model"');
-    const sent = bodyFor(facts.bodyTail, 'qwen2.5-7b-instruct-q4');
-    expect(JSON.parse(sent)).toEqual({
-      ...body,
-      model: 'qwen2.5-7b-instruct-q4',
-      stream: true,
-      stream_options: { include_usage: true },
-    });
+    const sent = bodyFor(facts, 'qwen2.5-7b-instruct-q4', false);
+    expect(JSON.parse(sent)).toEqual({ ...body, model: 'qwen2.5-7b-instruct-q4' });
     expect(sent.startsWith('{"model":"qwen2.5-7b-instruct-q4",')).toBe(true);
   });
 
   it('gives each endpoint its own model from one tail', () => {
     const facts = estimateRequest({ ...hello, model: 'edge' });
-    expect(JSON.parse(bodyFor(facts.bodyTail, 'small')).model).toBe('small');
-    expect(JSON.parse(bodyFor(facts.bodyTail, 'gpt-4.1')).model).toBe('gpt-4.1');
-    expect(JSON.parse(bodyFor(facts.bodyTail, 'weird "name"')).model).toBe('weird "name"');
-  });
-
-  it('handles an empty tail', () => {
-    expect(JSON.parse(bodyFor('{}', 'm'))).toEqual({ model: 'm' });
+    expect(JSON.parse(bodyFor(facts, 'small', false)).model).toBe('small');
+    expect(JSON.parse(bodyFor(facts, 'gpt-4.1', true)).model).toBe('gpt-4.1');
+    expect(JSON.parse(bodyFor(facts, 'weird "name"', false)).model).toBe('weird "name"');
   });
 });
 

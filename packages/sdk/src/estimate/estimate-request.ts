@@ -29,6 +29,8 @@ export interface RequestFacts {
    * front, so the body is serialized once per call, not once per attempt.
    */
   readonly bodyTail: string;
+  /** `stream_options` for a streamed request: the caller's, with `include_usage: true`. */
+  readonly streamOptions: string;
 }
 
 /**
@@ -88,14 +90,9 @@ export function estimateRequest(body: RouterChatParams): RequestFacts {
   const format = body.response_format?.type;
   const streamUsage = wantsStream && body.stream_options?.include_usage === true;
 
-  // The tail: the body minus `model`. Every call streams upstream with usage: a plain call then
-  // has a first token to time out on, and a cut answer can still fail over (the router assembles
-  // the completion); usage gives cost and calibration. Callers that did not ask for the usage
-  // chunk do not get it.
-  const { model: _model, ...rest } = body;
-  const upstream = rest as Record<string, unknown>;
-  upstream.stream = true;
-  upstream.stream_options = { ...body.stream_options, include_usage: true };
+  // The tail: the body minus `model`, `stream` and `stream_options`, which each attempt splices in
+  // front for its endpoint and its way of asking (plain or streamed, see `bodyFor`).
+  const { model: _model, stream: _stream, stream_options: _streamOptions, ...rest } = body;
   const bodyTail = JSON.stringify(rest);
 
   return {
@@ -112,14 +109,23 @@ export function estimateRequest(body: RouterChatParams): RequestFacts {
     streamUsage,
     model: model ?? undefined,
     bodyTail,
+    streamOptions: body.stream_options
+      ? JSON.stringify({ ...body.stream_options, include_usage: true })
+      : '{"include_usage":true}',
   };
 }
 
-/** The body an endpoint receives: the tail with its own model spliced in front. */
-export function bodyFor(bodyTail: string, model: string): string {
-  return bodyTail.length > 2
-    ? `{"model":${JSON.stringify(model)},${bodyTail.slice(1)}`
-    : `{"model":${JSON.stringify(model)}}`;
+/**
+ * The body an endpoint receives: the tail with its own model spliced in front, and for a streamed
+ * request `stream: true` with usage (cost and calibration need it; the usage chunk is dropped again
+ * for callers that did not ask for it).
+ */
+export function bodyFor(facts: RequestFacts, model: string, stream: boolean): string {
+  const bodyTail = facts.bodyTail;
+  const head = stream
+    ? `{"model":${JSON.stringify(model)},"stream":true,"stream_options":${facts.streamOptions}`
+    : `{"model":${JSON.stringify(model)}`;
+  return bodyTail.length > 2 ? `${head},${bodyTail.slice(1)}` : `${head}}`;
 }
 
 function outputLimit(value: unknown, field: string): number | undefined {
