@@ -17,6 +17,20 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const slow = { firstTokenFloorMs: 5_000, stallMs: 5_000, totalMs: 10_000 };
 
 describe('plain calls stream upstream', () => {
+  it('go plain when the answer is bounded and short, streamed when it is not', async () => {
+    const sent: Array<{ stream?: boolean; max_tokens?: number }> = [];
+    lab = await startLab([edgeProfile('edge-1', { contextWindow: 200_000 })], {
+      fetch: (input, init) => {
+        if (typeof init?.body === 'string') sent.push(JSON.parse(init.body));
+        return globalThis.fetch(input, init);
+      },
+    });
+    await lab.router.chat.completions.create(ask('short', 16));
+    await lab.router.chat.completions.create(ask('unbounded', 0));
+    await lab.router.chat.completions.create(ask('long', 100_000));
+    expect(sent.map((b) => b.stream === true)).toEqual([false, true, true]);
+  });
+
   it('a long answer without max_tokens completes on a healthy endpoint (no timeout from a short typical length)', async () => {
     lab = await startLab([edgeProfile('edge-1', { decodeTokensPerSec: 400, outputTokens: 400 })], {
       timeouts: { firstTokenFloorMs: 300 },
