@@ -275,7 +275,7 @@ export function markdown(res: BenchResults): string {
   if (res.hedging) {
     out.push('## Tail latency: hedging off and on\n');
     out.push(
-      "Two edges (5 ms RTT, 30 ms TTFT, jitter 0.1); a stalled answer comes 2 s late. 2,000 calls at concurrency 16; hedge delay = the primary's p95, `maxExtraLoad` 0.05. Target: p99 ≤ 3 × p50 with ≤ 5% extra attempts.\n",
+      'Two edges (5 ms RTT, 30 ms TTFT, jitter 0.1); a stalled answer comes 2 s late. 2,000 calls at concurrency 16; hedge delay = max(p95, 2 × p50) of the primary, `maxExtraLoad` 0.05. Target: p99 ≤ 3 × p50 with ≤ 5% extra attempts.\n',
     );
     out.push(
       table(

@@ -139,7 +139,7 @@ export interface PriorOptions {
 
 /** Hedging: a second attempt when the first has no token by its endpoint's p95 TTFT. */
 export interface HedgeOptions {
-  /** Delay before hedging, in ms. @default the primary endpoint's p95 time to first token */
+  /** Delay before hedging, in ms. @default the primary's p95 time to first token, at least 2 × its median */
   readonly delayMs?: number | undefined;
   /** Extra attempts as a share of calls over a sliding window. @default 0.05 */
   readonly maxExtraLoad?: number | undefined;

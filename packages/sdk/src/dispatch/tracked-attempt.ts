@@ -26,6 +26,32 @@ export interface TrackedAttemptSpec {
 }
 
 /**
+ * How an attempt asks its endpoint: plain when the call wants a completion whose answer is bounded
+ * (max_tokens) and predicted short, streamed otherwise (see `trackedAttempt`).
+ */
+export function upstreamMode(
+  engine: Engine,
+  call: Call,
+  s: EndpointSignals,
+): { plainUpstream: boolean; wholeAnswerMs: number } {
+  const { facts } = call;
+  const t = engine.config.timeouts;
+  const promptTokens = s.promptTokensFor(
+    facts.promptChars,
+    facts.imageParts * engine.config.estimate.imageTokens,
+  );
+  const maxOutput = facts.maxOutputTokens;
+  const wholeAnswerMs =
+    maxOutput === undefined
+      ? Number.POSITIVE_INFINITY
+      : s.healthyTtftMs(promptTokens) + maxOutput * s.timePerOutputTokenMs();
+  const plainUpstream =
+    !facts.stream &&
+    t.firstTokenMultiplier * wholeAnswerMs <= PLAIN_ANSWER_LIMIT * t.firstTokenFloorMs;
+  return { plainUpstream, wholeAnswerMs };
+}
+
+/**
  * One attempt with everything around it: a slot (waiting in the endpoint's queue), the adaptive
  * first-token timeout, the signals it teaches (latency, tokens, health), its events, and the
  * call's attempt log. Resolves at the first content token with a stream; a stream the caller
@@ -82,14 +108,7 @@ export async function trackedAttempt(
   // completion (so an answer cut mid-way still fails over).
   const t = config.timeouts;
   const healthyTtft = s.healthyTtftMs(promptTokens);
-  const maxOutput = facts.maxOutputTokens;
-  const wholeAnswerMs =
-    maxOutput === undefined
-      ? Number.POSITIVE_INFINITY
-      : healthyTtft + maxOutput * s.timePerOutputTokenMs();
-  const plainUpstream =
-    !facts.stream &&
-    t.firstTokenMultiplier * wholeAnswerMs <= PLAIN_ANSWER_LIMIT * t.firstTokenFloorMs;
+  const { plainUpstream, wholeAnswerMs } = upstreamMode(engine, call, s);
   const firstTokenTimeoutMs = Math.min(
     MAX_TIMER_MS,
     Math.max(
