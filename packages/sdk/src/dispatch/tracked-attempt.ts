@@ -87,6 +87,7 @@ export async function trackedAttempt(
       waitedMs: started - queuedAt,
     }));
   }
+  s.health.beginAttempt(started);
   // An attempt starts when it holds a slot and is sent; every start ends in attempt:end or
   // attempt:error, whatever becomes of it.
   engine.emit('attempt:start', () => ({
@@ -287,6 +288,7 @@ function recordFailure(
 ): void {
   logAttempt(call, s, failure, durationMs);
   emitAttemptError(engine, call, s, failure, attempt, durationMs);
+  s.health.endAttempt();
   // The caller's own mistakes and aborts (and a lost hedge) say nothing of the endpoint's health.
   if (
     failure.failure === 'client' ||

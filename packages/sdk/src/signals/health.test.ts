@@ -177,3 +177,51 @@ describe('Health', () => {
     expect(h.availableAt(t0)).toBe(t0 + 9_000);
   });
 });
+
+describe('Health: half-open trial', () => {
+  it('lets one trial call through after the cool-down; the others wait for its outcome', () => {
+    const h = new Health({
+      ejectAfterFailures: 1,
+      ejectErrorRate: 1,
+      minSamples: 100,
+      cooldownMs: 100,
+      maxCooldownMs: 1_000,
+    });
+    h.recordFailure(0, 'boom');
+    expect(h.isAvailable(50)).toBe(false);
+    expect(h.isAvailable(150)).toBe(true);
+    h.beginAttempt(150); // the trial
+    expect(h.isAvailable(151)).toBe(false);
+    expect(h.recordSuccess()).toBe('restore');
+    expect(h.isAvailable(152)).toBe(true);
+  });
+
+  it('an aborted trial frees the endpoint for the next one', () => {
+    const h = new Health({
+      ejectAfterFailures: 1,
+      ejectErrorRate: 1,
+      minSamples: 100,
+      cooldownMs: 100,
+      maxCooldownMs: 1_000,
+    });
+    h.recordFailure(0, 'boom');
+    h.beginAttempt(150);
+    h.endAttempt();
+    expect(h.isAvailable(151)).toBe(true);
+  });
+
+  it('a failed trial ejects again, for longer', () => {
+    const h = new Health({
+      ejectAfterFailures: 1,
+      ejectErrorRate: 1,
+      minSamples: 100,
+      cooldownMs: 100,
+      maxCooldownMs: 1_000,
+    });
+    h.recordFailure(0, 'boom');
+    h.beginAttempt(150);
+    h.recordFailure(150, 'boom again');
+    expect(h.isAvailable(300)).toBe(false);
+    expect(h.isAvailable(351)).toBe(true);
+  });
+});

@@ -21,6 +21,7 @@ export class Health {
   #ejected = false;
   #holdUntil = 0;
   #reason = '';
+  #trial = false;
 
   constructor(options: ResolvedConfig['health']) {
     this.#options = options;
@@ -41,8 +42,23 @@ export class Health {
 
   /** When the endpoint may be tried again (ms, monotonic); 0 when it may be tried now. */
   availableAt(now: number): number {
+    // Half-open with its one trial call in flight: the others wait for its outcome.
+    if (this.#trial) return now + 1;
     const at = Math.max(this.#ejected ? this.#ejectedUntil : 0, this.#holdUntil);
     return at > now ? at : 0;
+  }
+
+  /**
+   * An attempt is sent. After an ejection's cool-down the first one is the trial: until it ends,
+   * no other call is planned onto the endpoint — a recovering endpoint gets one call, not a burst.
+   */
+  beginAttempt(now: number): void {
+    if (this.#ejected && now >= this.#ejectedUntil) this.#trial = true;
+  }
+
+  /** An attempt ended without telling anything about health (aborted, the caller's error). */
+  endAttempt(): void {
+    this.#trial = false;
   }
 
   isAvailable(now: number): boolean {
@@ -50,6 +66,7 @@ export class Health {
   }
 
   recordSuccess(): HealthTransition {
+    this.#trial = false;
     this.#consecutiveFailures = 0;
     this.#sample(0);
     this.#holdUntil = 0;
@@ -61,6 +78,7 @@ export class Health {
 
   /** Records a failed call; `permanent` (401/403/404) ejects for the longest cool-down at once. */
   recordFailure(now: number, reason: string, permanent = false): HealthTransition {
+    this.#trial = false;
     this.#consecutiveFailures++;
     this.#sample(1);
     const o = this.#options;
