@@ -4,6 +4,12 @@ import type { EndpointSignals } from '../signals/endpoint-signals.js';
 /** Releases a slot; safe to call more than once. */
 export type Release = () => void;
 
+/** A slot held, and whether the call had to wait in a queue for it. */
+export interface Slot {
+  readonly release: Release;
+  readonly queued: boolean;
+}
+
 /**
  * Concurrency slots: one p-queue per endpoint (its `maxConcurrency`, priorities, abort while
  * queued) and one global queue (`maxConcurrency` of the router). A slot is held for the whole
@@ -20,15 +26,18 @@ export class Slots {
   }
 
   /** Waits for a slot on the endpoint (and a global one); rejects if `signal` aborts first. */
-  async acquire(s: EndpointSignals, signal: AbortSignal, priority: number): Promise<Release> {
+  async acquire(s: EndpointSignals, signal: AbortSignal, priority: number): Promise<Slot> {
     const limit = s.endpoint.maxConcurrency;
     let releaseEndpoint: Release | undefined;
+    // Whether the call had to queue: all slots were taken when it asked.
+    let queued = this.#global !== undefined && this.#global.pending >= this.#global.concurrency;
     if (Number.isFinite(limit)) {
       let queue = this.#queues.get(s);
       if (!queue) {
         queue = new PQueue({ concurrency: limit });
         this.#queues.set(s, queue);
       }
+      queued ||= queue.pending >= queue.concurrency;
       s.queued++;
       try {
         releaseEndpoint = await holdSlot(queue, signal, priority);
@@ -47,13 +56,14 @@ export class Slots {
     }
     s.inFlight++;
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
       s.inFlight--;
       releaseGlobal?.();
       releaseEndpoint?.();
     };
+    return { release, queued };
   }
 }
 

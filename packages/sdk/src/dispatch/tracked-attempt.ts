@@ -68,8 +68,9 @@ export async function trackedAttempt(
   const attempt = ++call.counts.attempts;
   const queuedAt = config.now();
   let release: () => void;
+  let queued: boolean;
   try {
-    release = await engine.slots.acquire(s, signal, call.priority);
+    ({ release, queued } = await engine.slots.acquire(s, signal, call.priority));
   } catch (cause) {
     // Never sent: no attempt:start, nothing to pair.
     const failure = new AttemptFailure('aborted', `Call aborted while queued for ${e.id}`, {
@@ -79,7 +80,7 @@ export async function trackedAttempt(
     throw failure;
   }
   const started = config.now();
-  if (started - queuedAt >= 1) {
+  if (queued) {
     engine.emit('queue:wait', () => ({
       requestId: call.requestId,
       timestamp: Date.now(),
