@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ResolvedEndpoint, resolveConfig } from '../src/config.js';
+import { estimateRequest } from '../src/estimate/estimate-request.js';
 import { AbortError, TimeoutError } from '../src/index.js';
+import { worstCaseCostUsd } from '../src/policy/plan-route.js';
+import { EndpointSignals } from '../src/signals/endpoint-signals.js';
 import { edgeProfile, type Lab, originProfile, servedBy, startLab } from './two-tier.js';
 
 // Cases found in review: each failed before its fix.
@@ -273,8 +277,10 @@ describe('sessions', () => {
           ? { inputPerMTok: 2.5, outputPerMTok: 10 }
           : { inputPerMTok: 0.05, outputPerMTok: 0.1 },
     }));
-    // Enough for the edge answer, not for the origin's worst case on top of it.
-    const session = lab.router.session({ budgetUsd: 0.0001 });
+    // The budget covers the origin's worst case, but not once the edge answer is paid for: the
+    // escalation must be refused (it was sent before the rejected answer's cost was booked).
+    const originWorstUsd = worstCaseFor(ask('x', 50), 2.5, 10);
+    const session = lab.router.session({ budgetUsd: originWorstUsd + 2e-6 });
     const c = await session.chat.completions.create(ask('x', 50), {
       route: { accept: () => false },
     });
@@ -291,3 +297,34 @@ describe('sessions', () => {
     expect(lab.router.stats().totals.escalations).toBe(1);
   });
 });
+
+/** The router's worst-case cost of a body on a cold endpoint with these prices (USD per MTok). */
+function worstCaseFor(body: ReturnType<typeof ask>, inputPerMTok: number, outputPerMTok: number) {
+  const config = resolveConfig({
+    probes: false,
+    endpoints: [
+      {
+        id: 'o',
+        tier: 'o',
+        baseURL: 'http://o/v1',
+        model: 'm',
+        contextWindow: 128_000,
+        price: { inputPerMTok, outputPerMTok },
+      },
+    ],
+  });
+  const s = new EndpointSignals(config.endpoints[0] as ResolvedEndpoint, config);
+  const facts = estimateRequest(body);
+  const out = facts.maxOutputTokens ?? 0;
+  return worstCaseCostUsd(
+    s,
+    {
+      promptChars: facts.promptChars,
+      imageParts: 0,
+      outputTokens: out,
+      needs: facts.needs,
+      worstCaseOutputTokens: out,
+    },
+    config.estimate.imageTokens,
+  );
+}

@@ -33,22 +33,23 @@ export function upstreamMode(
   engine: Engine,
   call: Call,
   s: EndpointSignals,
-): { plainUpstream: boolean; wholeAnswerMs: number } {
+): { plainUpstream: boolean; wholeAnswerMs: number; promptTokens: number; healthyTtft: number } {
   const { facts } = call;
   const t = engine.config.timeouts;
   const promptTokens = s.promptTokensFor(
     facts.promptChars,
     facts.imageParts * engine.config.estimate.imageTokens,
   );
+  const healthyTtft = s.healthyTtftMs(promptTokens);
   const maxOutput = facts.maxOutputTokens;
   const wholeAnswerMs =
     maxOutput === undefined
       ? Number.POSITIVE_INFINITY
-      : s.healthyTtftMs(promptTokens) + maxOutput * s.timePerOutputTokenMs();
+      : healthyTtft + maxOutput * s.timePerOutputTokenMs();
   const plainUpstream =
     !facts.stream &&
     t.firstTokenMultiplier * wholeAnswerMs <= PLAIN_ANSWER_LIMIT * t.firstTokenFloorMs;
-  return { plainUpstream, wholeAnswerMs };
+  return { plainUpstream, wholeAnswerMs, promptTokens, healthyTtft };
 }
 
 /**
@@ -101,16 +102,13 @@ export async function trackedAttempt(
   }));
 
   const facts = call.facts;
-  const imageTokens = facts.imageParts * config.estimate.imageTokens;
-  const promptTokens = s.promptTokensFor(facts.promptChars, imageTokens);
   // Timeouts come from answers the endpoint gave, never from past timeouts. A plain call whose
   // answer is bounded (max_tokens) and predicted short goes upstream plain — one JSON body, and a
   // timeout on the whole answer that a hang cannot outlast for long. Any other plain call streams
   // upstream: only a first token tells a hang from a long answer, and the router assembles the
   // completion (so an answer cut mid-way still fails over).
   const t = config.timeouts;
-  const healthyTtft = s.healthyTtftMs(promptTokens);
-  const { plainUpstream, wholeAnswerMs } = upstreamMode(engine, call, s);
+  const { plainUpstream, wholeAnswerMs, promptTokens, healthyTtft } = upstreamMode(engine, call, s);
   const firstTokenTimeoutMs = Math.min(
     MAX_TIMER_MS,
     Math.max(

@@ -35,4 +35,4 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export function noop(): void {}
+function noop(): void {}

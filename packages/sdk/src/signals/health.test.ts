@@ -179,14 +179,18 @@ describe('Health', () => {
 });
 
 describe('Health: half-open trial', () => {
-  it('lets one trial call through after the cool-down; the others wait for its outcome', () => {
-    const h = new Health({
+  // Ejected after one failure, for 100 ms.
+  const halfOpen = () =>
+    new Health({
       ejectAfterFailures: 1,
       ejectErrorRate: 1,
       minSamples: 100,
       cooldownMs: 100,
       maxCooldownMs: 1_000,
     });
+
+  it('lets one trial call through after the cool-down; the others wait for its outcome', () => {
+    const h = halfOpen();
     h.recordFailure(0, 'boom');
     expect(h.isAvailable(50)).toBe(false);
     expect(h.isAvailable(150)).toBe(true);
@@ -197,13 +201,7 @@ describe('Health: half-open trial', () => {
   });
 
   it('an aborted trial frees the endpoint for the next one', () => {
-    const h = new Health({
-      ejectAfterFailures: 1,
-      ejectErrorRate: 1,
-      minSamples: 100,
-      cooldownMs: 100,
-      maxCooldownMs: 1_000,
-    });
+    const h = halfOpen();
     h.recordFailure(0, 'boom');
     h.beginAttempt(150);
     h.endAttempt();
@@ -211,13 +209,7 @@ describe('Health: half-open trial', () => {
   });
 
   it('a failed trial ejects again, for longer', () => {
-    const h = new Health({
-      ejectAfterFailures: 1,
-      ejectErrorRate: 1,
-      minSamples: 100,
-      cooldownMs: 100,
-      maxCooldownMs: 1_000,
-    });
+    const h = halfOpen();
     h.recordFailure(0, 'boom');
     h.beginAttempt(150);
     h.recordFailure(150, 'boom again');
