@@ -9,6 +9,7 @@ import type { CallBudget, CallResult } from './dispatch/engine.js';
 import type { RouterStream } from './dispatch/router-stream.js';
 import type { RouterEventName, RouterEvents } from './events.js';
 import type { EndpointSignals } from './signals/endpoint-signals.js';
+import type { Fleet } from './store/fleet.js';
 
 /** Routing hints for one call. */
 export interface RouteHints {
@@ -84,6 +85,8 @@ export interface CallExtras {
 /** What sessions and `router.fetch` use of the router. */
 export interface RouterInternals {
   readonly config: ResolvedConfig;
+  /** The link to the shared store, when the router has one. */
+  readonly fleet: Fleet | undefined;
   /** Routes one call (the engine behind `create`, sessions and `router.fetch`). */
   run(body: RouterChatParams, options?: CallOptions, extras?: CallExtras): Promise<CallResult>;
   /** `chat.completions.create`, with what a session adds. */

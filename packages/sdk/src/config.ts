@@ -12,6 +12,7 @@ import {
   positiveInteger,
   requiredString,
 } from './internal/validate.js';
+import type { StateStore } from './store/state-store.js';
 
 /** A `fetch`-compatible function. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -172,6 +173,13 @@ export interface RouterOptions {
   readonly hedge?: boolean | HedgeOptions | undefined;
   /** Automatic escalation to the next tier; per call `route.escalate` overrides. @default off */
   readonly escalate?: EscalateOptions | undefined;
+  /**
+   * Where state shared with other routers lives: endpoint slots, ejections and trials, retry and
+   * session budgets, session affinity, latency signals. `redisStore({ url })` (from
+   * `@tiered/sdk/redis`) shares it across processes and hosts; `memoryStore()` among routers of
+   * one process. @default none: this router's state is its own
+   */
+  readonly store?: StateStore | undefined;
   /** The fetch used for every upstream request. @default `globalThis.fetch`, looked up per call */
   readonly fetch?: FetchLike | undefined;
   /** Monotonic clock in ms. @default `performance.now` */
@@ -218,6 +226,7 @@ export interface ResolvedConfig {
   readonly priors: Required<{ [K in keyof PriorOptions]: number }>;
   readonly hedge: ResolvedHedge | false;
   readonly escalate: Required<{ [K in keyof EscalateOptions]: boolean }>;
+  readonly store: StateStore | undefined;
   readonly fetch: FetchLike;
   readonly now: () => number;
   readonly random: () => number;
@@ -235,6 +244,7 @@ const routerKeys = [
   'priors',
   'hedge',
   'escalate',
+  'store',
   'fetch',
   'now',
   'random',
@@ -430,6 +440,7 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
     }),
     hedge,
     escalate: resolveEscalate('escalate', raw.escalate, { onLength: false, onInvalidJson: false }),
+    store: resolveStore(raw.store),
     fetch: optionalFunction<FetchLike>('fetch', raw.fetch, globalFetch),
     now: optionalFunction('now', raw.now, () => performance.now()),
     random: optionalFunction('random', raw.random, Math.random),
@@ -466,6 +477,46 @@ export function resolveEscalate(
     onLength: (o.onLength as boolean | undefined) ?? defaults.onLength,
     onInvalidJson: (o.onInvalidJson as boolean | undefined) ?? defaults.onInvalidJson,
   });
+}
+
+const storeMethods = [
+  'acquire',
+  'release',
+  'renew',
+  'claim',
+  'unclaim',
+  'deposit',
+  'withdraw',
+  'reserve',
+  'settle',
+  'put',
+  'getAll',
+  'remove',
+  'publish',
+  'subscribe',
+  'ping',
+  'attach',
+  'detach',
+] as const;
+
+function resolveStore(value: unknown): StateStore | undefined {
+  if (value === undefined) return undefined;
+  const expected = 'a state store (`memoryStore()` or `redisStore({ url })`)';
+  if (!isObject(value)) fail('store', expected, value);
+  const missing = storeMethods.find((m) => typeof value[m] !== 'function');
+  const settings = value.settings;
+  if (
+    missing !== undefined ||
+    typeof value.namespace !== 'string' ||
+    !isObject(settings) ||
+    typeof settings.leaseMs !== 'number'
+  ) {
+    throw new ConfigError(
+      'store',
+      `Expected \`store\` to be ${expected}, got an object${missing ? ` without \`${missing}()\`` : ' without `namespace` and `settings`'}`,
+    );
+  }
+  return value as unknown as StateStore;
 }
 
 function integerIn(field: string, value: unknown, fallback: number, min: number): number {

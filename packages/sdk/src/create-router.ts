@@ -47,6 +47,8 @@ import { EndpointSignals } from './signals/endpoint-signals.js';
 import { Probes } from './signals/probes.js';
 import { RetryBudget } from './signals/retry-budget.js';
 import { buildStats, type RouterStats, Totals } from './stats.js';
+import { Fleet } from './store/fleet.js';
+import { TierBudget } from './store/tier-budget.js';
 
 /** The router. (contract) */
 export interface Router {
@@ -82,9 +84,10 @@ const CLOSING = Symbol('router closing');
 class TieredRouter implements Router, Engine, RouterInternals {
   readonly config: ResolvedConfig;
   readonly signals: readonly EndpointSignals[];
-  readonly budgets: readonly RetryBudget[];
+  readonly budgets: readonly TierBudget[];
   readonly hedgeBudget: RetryBudget;
   readonly slots: Slots;
+  readonly fleet: Fleet | undefined;
   typicalOutputTokens: number;
 
   readonly chat: { readonly completions: ChatCompletions };
@@ -108,9 +111,42 @@ class TieredRouter implements Router, Engine, RouterInternals {
     const config = resolveConfig(options);
     this.config = config;
     this.signals = config.endpoints.map((e) => new EndpointSignals(e, config));
+    const fleet = config.store
+      ? new Fleet(config.store, config, this.signals, {
+          onRemoteHealth: (s, transition, reason) => {
+            if (transition === 'restore') emitRestore(this, s, undefined, 'fleet');
+            else if (transition === 'eject') emitEject(this, s, undefined, reason);
+          },
+          onDegraded: (reason) =>
+            this.emit('store:degraded', () => ({
+              requestId: undefined,
+              timestamp: Date.now(),
+              kind: fleet?.store.kind ?? '',
+              reason,
+            })),
+          onRestored: (downMs) =>
+            this.emit('store:restored', () => ({
+              requestId: undefined,
+              timestamp: Date.now(),
+              kind: fleet?.store.kind ?? '',
+              downMs,
+            })),
+        })
+      : undefined;
+    this.fleet = fleet;
     const r = config.retry;
     this.budgets = config.tiers.map(
-      () => new RetryBudget(r.budgetRatio, r.budgetMinPerSec, r.budgetWindowMs),
+      (tier) =>
+        new TierBudget(
+          new RetryBudget(r.budgetRatio, r.budgetMinPerSec, r.budgetWindowMs),
+          fleet,
+          fleet ? fleet.key('retry', tier) : '',
+          {
+            ratio: r.budgetRatio,
+            floor: (r.budgetMinPerSec * r.budgetWindowMs) / 1000,
+            windowMs: r.budgetWindowMs,
+          },
+        ),
     );
     // Hedges are pure extra load: a share of recent calls, plus one per window so a quiet client
     // can still hedge now and then.
@@ -119,7 +155,7 @@ class TieredRouter implements Router, Engine, RouterInternals {
       1000 / r.budgetWindowMs,
       r.budgetWindowMs,
     );
-    this.slots = new Slots(config.maxConcurrency);
+    this.slots = new Slots(config.maxConcurrency, fleet);
     this.typicalOutputTokens = config.estimate.defaultOutputTokens;
     this.#totals = new Totals(config);
     const originTier = config.tiers[config.tiers.length - 1];
@@ -141,8 +177,13 @@ class TieredRouter implements Router, Engine, RouterInternals {
       onTransition: (s, transition, reason) => {
         if (transition === 'restore') emitRestore(this, s, undefined, 'probe');
         else if (transition === 'eject') emitEject(this, s, undefined, reason);
+        fleet?.shareHealth(s);
       },
+      // With a store, one router probes each endpoint for the fleet (a lease it renews); the
+      // others take its RTT from the synced signals and its verdicts from shared ejections.
+      mayProbe: fleet ? (s, intervalMs) => fleet.claimProber(s, 2.5 * intervalMs) : undefined,
     });
+    fleet?.start();
     this.#probes.start();
   }
 
@@ -240,7 +281,7 @@ class TieredRouter implements Router, Engine, RouterInternals {
   }
 
   stats(): RouterStats {
-    return buildStats(this.signals, this.#totals);
+    return buildStats(this.signals, this.#totals, this.fleet?.stats());
   }
 
   async close(options?: { signal?: AbortSignal }): Promise<void> {
@@ -260,7 +301,12 @@ class TieredRouter implements Router, Engine, RouterInternals {
     else options?.signal?.addEventListener('abort', abortAll, { once: true });
     await this.#closing;
     options?.signal?.removeEventListener('abort', abortAll);
+    // Calls are over: leave the store (flush spending, drop this router's entries).
+    this.#leaving ??= this.fleet?.close() ?? Promise.resolve();
+    await this.#leaving;
   }
+
+  #leaving: Promise<void> | undefined;
 
   /** Routes one call. */
   async create(

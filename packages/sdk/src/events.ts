@@ -114,11 +114,14 @@ export interface EndpointEjectEvent extends EventBase {
   readonly consecutiveFailures: number;
 }
 
-/** An ejected endpoint is back (a call or a probe succeeded). */
+/**
+ * An ejected endpoint is back: a call or a probe of this router succeeded, or (`'fleet'`) another
+ * router sharing the store restored it.
+ */
 export interface EndpointRestoreEvent extends EventBase {
   readonly endpointId: string;
   readonly tier: string;
-  readonly via: 'call' | 'probe';
+  readonly via: 'call' | 'probe' | 'fleet';
 }
 
 /** A probe (`GET /models`) finished. */
@@ -179,6 +182,25 @@ export interface RequestErrorEvent extends EventBase {
   readonly latencyMs: number;
 }
 
+/**
+ * The shared store (`store` option) failed or did not answer in time: the router runs on local
+ * state — each process takes its fair share of an endpoint's slots and of a session's budget —
+ * until `store:restored`.
+ */
+export interface StoreDegradedEvent extends EventBase {
+  readonly requestId: undefined;
+  readonly kind: string;
+  readonly reason: string;
+}
+
+/** The shared store answers again: leases taken meanwhile are registered, spending replayed. */
+export interface StoreRestoredEvent extends EventBase {
+  readonly requestId: undefined;
+  readonly kind: string;
+  /** How long the router ran on local state, ms. */
+  readonly downMs: number;
+}
+
 /** The typed event map of `router.on(...)`. (contract: names) */
 export interface RouterEvents {
   'request:start': [event: RequestStartEvent];
@@ -197,6 +219,8 @@ export interface RouterEvents {
   'batch:progress': [event: BatchProgressEvent];
   'request:end': [event: RequestEndEvent];
   'request:error': [event: RequestErrorEvent];
+  'store:degraded': [event: StoreDegradedEvent];
+  'store:restored': [event: StoreRestoredEvent];
 }
 
 /** The name of a router event. */

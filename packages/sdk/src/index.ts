@@ -61,8 +61,20 @@ export type {
   RouterEventName,
   RouterEvents,
   RouteSelectEvent,
+  StoreDegradedEvent,
+  StoreRestoredEvent,
 } from './events.js';
 export type { RouteInfo } from './route-of.js';
 export { routeOf } from './route-of.js';
 export type { BatchOptions, Session, SessionOptions, SessionStats } from './session.js';
 export type { EndpointStats, Percentiles, RouterStats } from './stats.js';
+export type { StoreStats } from './store/fleet.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
+export { memoryStore } from './store/memory-store.js';
+export type {
+  Lease,
+  Ledger,
+  StateStore,
+  StoreOptions,
+  StoreSettings,
+} from './store/state-store.js';

@@ -25,6 +25,7 @@ import {
   positiveInteger,
 } from './internal/validate.js';
 import type { EndpointSignals } from './signals/endpoint-signals.js';
+import { type BudgetHold, SESSION_TTL_MS, SessionLedger } from './store/session-ledger.js';
 
 /** Options of `router.session()`. (contract) */
 export interface SessionOptions {
@@ -56,10 +57,16 @@ export interface SessionStats {
   readonly calls: number;
   readonly failed: number;
   readonly inFlight: number;
+  /** What this router's calls of the session cost. */
   readonly costUsd: number;
   readonly budgetUsd: number | undefined;
-  /** Budget left, less what calls in flight hold for their worst case. */
+  /**
+   * Budget left, less what calls in flight hold for their worst case — fleet-wide when the router
+   * shares a store (as last seen).
+   */
   readonly remainingUsd: number | undefined;
+  /** With a shared store and a budget: what the session spent across every router (as last seen). */
+  readonly fleetCostUsd: number | undefined;
   /** Calls answered per endpoint. */
   readonly byEndpoint: Readonly<Record<string, number>>;
   /** The endpoint the session sticks to, per tier. */
@@ -136,6 +143,11 @@ class RouterSession implements Session, CallBudget {
   readonly #sticky = new Map<string, string>();
   #affinity: ReadonlySet<string> = new Set();
   readonly #byEndpoint: Record<string, number> = {};
+  // With a shared store and a budget, the budget lives there (one per session id, fleet-wide).
+  readonly #ledger: SessionLedger | undefined;
+  // When each tier's sticky endpoint was chosen (epoch ms): the newest choice wins across a fleet.
+  readonly #stickyAt = new Map<string, number>();
+  #affinityReadAt = 0;
   #spentUsd = 0;
   #reservedUsd = 0;
   #calls = 0;
@@ -151,6 +163,10 @@ class RouterSession implements Session, CallBudget {
     this.#queue = options.maxConcurrency
       ? new PQueue({ concurrency: options.maxConcurrency })
       : undefined;
+    this.#ledger =
+      router.fleet && options.budgetUsd !== undefined
+        ? new SessionLedger(router.fleet, options.id, options.budgetUsd)
+        : undefined;
     const create = (body: RouterChatParams, callOptions?: CallOptions) =>
       this.#create(body, callOptions);
     this.chat = { completions: { create } as ChatCompletions };
@@ -170,6 +186,10 @@ class RouterSession implements Session, CallBudget {
         this.#failed++;
         throw new AbortError(`Call aborted while queued in session ${this.id}`, cause);
       }
+    }
+    if (this.#router.fleet && this.#options.affinity) {
+      const read = this.#readAffinity();
+      if (read) await read;
     }
     this.#inFlight++;
     let finished = false;
@@ -281,6 +301,7 @@ class RouterSession implements Session, CallBudget {
       costUsd: this.#spentUsd,
       budgetUsd: budget,
       remainingUsd: budget === undefined ? undefined : this.available(),
+      fleetCostUsd: this.#ledger?.spentUsd,
       byEndpoint: { ...this.#byEndpoint },
       affinity: Object.fromEntries(this.#sticky),
     };
@@ -288,23 +309,42 @@ class RouterSession implements Session, CallBudget {
 
   // CallBudget: what dispatch reserves and settles for calls of this session.
   available(): number {
+    if (this.#ledger) return this.#ledger.available();
     return (
       (this.#options.budgetUsd ?? Number.POSITIVE_INFINITY) - this.#spentUsd - this.#reservedUsd
     );
   }
 
-  reserve(usd: number): void {
+  async reserve(usd: number): Promise<BudgetHold | undefined> {
+    if (this.#ledger) {
+      const shared = await this.#ledger.reserve(usd);
+      if (!shared) return undefined;
+      return {
+        usd,
+        settle: (spentUsd) => {
+          this.#spentUsd += spentUsd;
+          shared.settle(spentUsd);
+        },
+      };
+    }
+    // Checked again here: another call of the session may have reserved since this one planned.
+    if (usd > this.available() * (1 + 1e-9)) return undefined;
     this.#reservedUsd += usd;
-  }
-
-  settle(reservedUsd: number, spentUsd: number): void {
-    this.#reservedUsd = Math.max(0, this.#reservedUsd - reservedUsd);
-    this.#spentUsd += spentUsd;
+    let settled = false;
+    return {
+      usd,
+      settle: (spentUsd) => {
+        if (settled) return;
+        settled = true;
+        this.#reservedUsd = Math.max(0, this.#reservedUsd - usd);
+        this.#spentUsd += spentUsd;
+      },
+    };
   }
 
   refuse(requestId: string, worstCaseUsd: number) {
     const budgetUsd = this.#options.budgetUsd ?? 0;
-    const spentUsd = this.#spentUsd;
+    const spentUsd = this.#ledger?.spentUsd ?? this.#spentUsd;
     this.#router.emit('budget:exceeded', () => ({
       requestId,
       timestamp: Date.now(),
@@ -323,7 +363,47 @@ class RouterSession implements Session, CallBudget {
     const e = s.endpoint;
     this.#byEndpoint[e.id] = (this.#byEndpoint[e.id] ?? 0) + 1;
     if (!this.#options.affinity || this.#sticky.get(e.tier) === e.id) return;
-    this.#sticky.set(e.tier, e.id);
+    const at = Date.now();
+    this.#stick(e.tier, e.id, at);
+    const fleet = this.#router.fleet;
+    if (fleet) {
+      const key = fleet.key('affinity', this.id);
+      fleet.bestEffort(() => fleet.store.put(key, e.tier, `${e.id} ${at}`, SESSION_TTL_MS));
+    }
+  }
+
+  #stick(tier: string, endpointId: string, at: number): void {
+    this.#sticky.set(tier, endpointId);
+    this.#stickyAt.set(tier, at);
     this.#affinity = new Set(this.#sticky.values());
+  }
+
+  /**
+   * Reads the session's affinity from the store: where the fleet's routers last served it. The
+   * first call of a session in this process waits for it (one read, bounded by the store's
+   * timeout), so it lands where the session's prefix cache is; later calls refresh it in the
+   * background once per sync interval.
+   */
+  #readAffinity(): Promise<void> | undefined {
+    const fleet = this.#router.fleet;
+    if (!fleet || fleet.degraded) return undefined;
+    const now = Date.now();
+    const first = this.#affinityReadAt === 0;
+    if (!first && now - this.#affinityReadAt < fleet.store.settings.syncIntervalMs) return;
+    this.#affinityReadAt = now;
+    const read = fleet
+      .op(() => fleet.store.getAll(fleet.key('affinity', this.id)))
+      .then(
+        (record) => {
+          for (const [tier, value] of Object.entries(record)) {
+            const [endpointId, atText] = value.split(' ');
+            const at = Number(atText);
+            if (!endpointId || !Number.isFinite(at)) continue;
+            if (at > (this.#stickyAt.get(tier) ?? 0)) this.#stick(tier, endpointId, at);
+          }
+        },
+        () => {},
+      );
+    return first ? read : undefined;
   }
 }

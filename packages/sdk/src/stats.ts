@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from './config.js';
 import type { EndpointSignals } from './signals/endpoint-signals.js';
 import type { SampleWindow } from './signals/sample-window.js';
+import type { StoreStats } from './store/fleet.js';
 
 /** p50 / p95 / p99 over the last 256 samples, in ms; `undefined` before any sample. */
 export interface Percentiles {
@@ -18,6 +19,8 @@ export interface EndpointStats {
   readonly errors: number;
   readonly inFlight: number;
   readonly queued: number;
+  /** Calls the other routers on the store have in flight or queued here (last sync); no store: undefined. */
+  readonly fleetPending: number | undefined;
   readonly latencyMs: Percentiles;
   readonly ttftMs: Percentiles;
   /** The signals the policy routes on. */
@@ -41,6 +44,8 @@ export interface EndpointStats {
 
 /** `router.stats()`: per endpoint and in total. Plain data, safe to log. */
 export interface RouterStats {
+  /** The shared store (`store` option): its state and this router's part in the fleet. */
+  readonly store: StoreStats | undefined;
   readonly endpoints: readonly EndpointStats[];
   readonly totals: {
     /** Calls answered. */
@@ -76,8 +81,13 @@ export class Totals {
 }
 
 /** A snapshot of the router's stats: plain data, safe to log (no keys, no prompts). */
-export function buildStats(signals: readonly EndpointSignals[], totals: Totals): RouterStats {
+export function buildStats(
+  signals: readonly EndpointSignals[],
+  totals: Totals,
+  store: StoreStats | undefined,
+): RouterStats {
   return {
+    store,
     endpoints: signals.map((s) => ({
       id: s.endpoint.id,
       tier: s.endpoint.tier,
@@ -85,6 +95,7 @@ export function buildStats(signals: readonly EndpointSignals[], totals: Totals):
       errors: s.errors,
       inFlight: s.inFlight,
       queued: s.queued,
+      fleetPending: s.fleet?.pending,
       latencyMs: percentiles(s.latencyMs),
       ttftMs: percentiles(s.ttftMs),
       signals: {

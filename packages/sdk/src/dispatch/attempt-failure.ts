@@ -60,3 +60,13 @@ export function streamFailureClass(
       return 'connection';
   }
 }
+
+/**
+ * Not an attempt at all: the endpoint is half-open and another router of the fleet holds its one
+ * trial. Nothing was sent; the call moves on to its next candidate.
+ */
+export class TrialElsewhere extends Error {
+  constructor(readonly endpointId: string) {
+    super(`${endpointId} is on trial by another router`);
+  }
+}

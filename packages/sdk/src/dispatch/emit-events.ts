@@ -71,7 +71,7 @@ export function emitRestore(
   engine: Engine,
   s: EndpointSignals,
   requestId: string | undefined,
-  via: 'call' | 'probe',
+  via: 'call' | 'probe' | 'fleet',
 ): void {
   engine.emit('endpoint:restore', () => ({
     requestId,

@@ -7,6 +7,9 @@ import type { RouterEventName, RouterEvents } from '../events.js';
 import type { Pin } from '../policy/exclusion-reason.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import type { RetryBudget } from '../signals/retry-budget.js';
+import type { Fleet } from '../store/fleet.js';
+import type { BudgetHold } from '../store/session-ledger.js';
+import type { TierBudget } from '../store/tier-budget.js';
 import type { RouterStream } from './router-stream.js';
 import type { Slots } from './slots.js';
 
@@ -14,11 +17,13 @@ import type { Slots } from './slots.js';
 export interface Engine {
   readonly config: ResolvedConfig;
   readonly signals: readonly EndpointSignals[];
-  /** One retry budget per tier, by tier index. */
-  readonly budgets: readonly RetryBudget[];
+  /** One retry budget per tier, by tier index (fleet-wide with a store). */
+  readonly budgets: readonly TierBudget[];
   /** Hedges: calls deposit, hedges withdraw; bounds extra load over a sliding window. */
   readonly hedgeBudget: RetryBudget;
   readonly slots: Slots;
+  /** The link to the shared store, when the router has one. */
+  readonly fleet: Fleet | undefined;
   /** Typical completion tokens of calls without `max_tokens` (learned). */
   typicalOutputTokens: number;
   emit<K extends RouterEventName>(name: K, make: () => RouterEvents[K][0]): void;
@@ -36,9 +41,11 @@ export interface Engine {
 export interface CallBudget {
   /** USD left for new calls: the budget less what was spent and what calls in flight reserved. */
   available(): number;
-  reserve(usd: number): void;
-  /** Releases a reservation and books what the call actually cost. */
-  settle(reservedUsd: number, spentUsd: number): void;
+  /**
+   * Holds `usd` for a call's worst case; `undefined` when the budget no longer has it (another
+   * call, or another process sharing the session, took it since the call was planned).
+   */
+  reserve(usd: number): Promise<BudgetHold | undefined>;
   /** Emits `budget:exceeded` and builds the error. */
   refuse(requestId: string, worstCaseUsd: number): TieredError;
 }

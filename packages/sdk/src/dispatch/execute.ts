@@ -17,8 +17,9 @@ import {
 } from '../policy/plan-route.js';
 import { recordRoute } from '../route-of.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
+import type { BudgetHold } from '../store/session-ledger.js';
 import { CompletionAssembler } from './assemble-completion.js';
-import { AttemptFailure, streamFailureClass } from './attempt-failure.js';
+import { AttemptFailure, streamFailureClass, TrialElsewhere } from './attempt-failure.js';
 import { emitRequestEnd, emitRouteSelect } from './emit-events.js';
 import type { AttemptOutcome, Call, CallResult, Engine } from './engine.js';
 import { hedgedAttempt } from './hedged-attempt.js';
@@ -63,7 +64,8 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
   let escalated = false;
   let rejected: Completed | undefined;
   let costUsd = 0;
-  let reservedUsd = 0;
+  // The session budget this call holds for its worst case, while it runs.
+  let hold: BudgetHold | undefined;
   const budget = call.budget;
   const expectedOutput = facts.maxOutputTokens ?? engine.typicalOutputTokens;
 
@@ -78,7 +80,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     affinity: call.affinity,
     minTier,
     // The reservation this call holds is its own to spend.
-    maxCostUsd: budget ? budget.available() + reservedUsd : undefined,
+    maxCostUsd: budget ? budget.available() + (hold?.usd ?? 0) : undefined,
     worstCaseOutputTokens: facts.maxOutputTokens ?? expectedOutput * WORST_CASE_OUTPUT_FACTOR,
   });
   const plan = (exclude: ReadonlySet<string> | undefined): RoutePlan =>
@@ -92,8 +94,26 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     });
   // Books what an answer cost against the session budget and releases this call's reservation.
   const settleBudget = (spent: number) => {
-    budget?.settle(reservedUsd, spent);
-    reservedUsd = 0;
+    hold?.settle(spent);
+    hold = undefined;
+  };
+  // Holds the worst case of the plan, so calls in flight together — in this process or, with a
+  // shared store, in any — cannot overspend. Refused when the budget moved since the plan (another
+  // call took it): re-plan on the fresher view, a few times, then give up.
+  const reserve = async (p: RoutePlan): Promise<RoutePlan> => {
+    if (!budget || hold) return p;
+    for (let tries = 0; ; tries++) {
+      const input = routeInput(undefined);
+      let usd = 0;
+      for (const s of p.order) {
+        usd = Math.max(usd, worstCaseCostUsd(s, input, config.estimate.imageTokens));
+      }
+      hold = await budget.reserve(usd);
+      if (hold) return p;
+      p = plan(undefined);
+      if (p.order.length === 0) throw new StopRetrying(refusal(call, p));
+      if (tries >= 2) throw new StopRetrying(budget.refuse(call.requestId, usd));
+    }
   };
 
   const round = async (roundNumber: number): Promise<AttemptOutcome> => {
@@ -101,17 +121,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     let p = plan(undefined);
     if (roundNumber === 1 && !escalated) emitRouteSelect(engine, call, p);
     if (p.order.length === 0) throw new StopRetrying(refusal(call, p));
-    if (budget && reservedUsd === 0) {
-      // Hold the worst case of the plan, so calls in flight together cannot overspend.
-      const input = routeInput(undefined);
-      for (const s of p.order) {
-        reservedUsd = Math.max(
-          reservedUsd,
-          worstCaseCostUsd(s, input, config.estimate.imageTokens),
-        );
-      }
-      budget.reserve(reservedUsd);
-    }
+    p = await reserve(p);
     let i = 0;
     while (i < p.order.length) {
       const s = p.order[i++] as EndpointSignals;
@@ -120,7 +130,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       if (call.attempts.length >= config.retry.maxAttempts) break;
       if (failedTiers & (1 << e.tierIndex)) {
         // A tier this call already failed on: a retry, paid from the tier's budget.
-        if (!engine.budgets[e.tierIndex]?.tryWithdraw(config.now())) {
+        if (!(await engine.budgets[e.tierIndex]?.retry(config.now()))) {
           budgetDenied = true;
           continue;
         }
@@ -171,6 +181,9 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
         // A plain call: read the whole answer here, where a cut can still fail over.
         return facts.stream || outcome.kind === 'completion' ? outcome : await assemble(outcome);
       } catch (error) {
+        // Another router of the fleet holds this endpoint's half-open trial: nothing was sent,
+        // move on.
+        if (error instanceof TrialElsewhere) continue;
         if (!(error instanceof AttemptFailure)) throw new StopRetrying(asError(error));
         if (error.failure === 'aborted') {
           throw new StopRetrying(call.abortError() ?? asError(error));

@@ -109,7 +109,7 @@ export function hedgedAttempt(
       if (engine.hedgeBudget.available(now, maxExtraLoad) < 1) return;
       if (tierBudget && tierBudget.available(now) < 1) return;
       engine.hedgeBudget.tryWithdraw(now, maxExtraLoad);
-      tierBudget?.tryWithdraw(now);
+      tierBudget?.take(now);
       hedged = true;
       running++;
       spec.tried.add(secondary.endpoint.id);

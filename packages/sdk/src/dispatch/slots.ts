@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
+import type { Fleet } from '../store/fleet.js';
 
 /** Releases a slot; safe to call more than once. */
 export type Release = () => void;
@@ -12,17 +13,22 @@ export interface Slot {
 
 /**
  * Concurrency slots: one p-queue per endpoint (its `maxConcurrency`, priorities, abort while
- * queued) and one global queue (`maxConcurrency` of the router). A slot is held for the whole
- * attempt — for a stream, until the stream ends. Endpoints without a limit skip the queue.
+ * queued) and one global queue (`maxConcurrency` of the router). With a shared store, a call that
+ * holds its local slot then takes a fleet-wide one (the endpoint's `maxConcurrency` counts across
+ * every router on the store; the router's own `maxConcurrency` stays per process). A slot is held
+ * for the whole attempt — for a stream, until the stream ends. Endpoints without a limit skip the
+ * queues.
  */
 export class Slots {
   readonly #queues = new Map<EndpointSignals, PQueue>();
   readonly #global: PQueue | undefined;
+  readonly #fleet: Fleet | undefined;
 
-  constructor(globalLimit: number) {
+  constructor(globalLimit: number, fleet?: Fleet) {
     this.#global = Number.isFinite(globalLimit)
       ? new PQueue({ concurrency: globalLimit })
       : undefined;
+    this.#fleet = fleet;
   }
 
   /** Waits for a slot on the endpoint (and a global one); rejects if `signal` aborts first. */
@@ -40,7 +46,21 @@ export class Slots {
       queued ||= queue.pending >= queue.concurrency;
       s.queued++;
       try {
-        releaseEndpoint = await holdSlot(queue, signal, priority);
+        const releaseLocal = await holdSlot(queue, signal, priority);
+        releaseEndpoint = releaseLocal;
+        if (this.#fleet) {
+          try {
+            const grant = await this.#fleet.acquireSlot(s, signal);
+            queued ||= grant.waited;
+            releaseEndpoint = () => {
+              grant.release();
+              releaseLocal();
+            };
+          } catch (error) {
+            releaseLocal();
+            throw error;
+          }
+        }
       } finally {
         s.queued--;
       }

@@ -3,7 +3,7 @@ import { bodyFor } from '../estimate/estimate-request.js';
 import type { AttemptKind } from '../events.js';
 import { MAX_TIMER_MS } from '../internal/validate.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
-import { AttemptFailure, streamFailureClass } from './attempt-failure.js';
+import { AttemptFailure, streamFailureClass, TrialElsewhere } from './attempt-failure.js';
 import {
   emitAttemptError,
   emitEject,
@@ -66,6 +66,10 @@ export async function trackedAttempt(
   const { config } = engine;
   const { s, kind, signal } = spec;
   const e = s.endpoint;
+  // Half-open after an ejection: one trial call, fleet-wide — unless another router holds it.
+  if (engine.fleet && s.health.isHalfOpen(config.now()) && !(await engine.fleet.claimTrial(s))) {
+    throw new TrialElsewhere(e.id);
+  }
   const attempt = ++call.counts.attempts;
   const queuedAt = config.now();
   let release: () => void;
@@ -245,6 +249,7 @@ function recordSuccess(
   if (s.penalty.value) s.penalty.observe(0, config.now());
   const transition = s.health.recordSuccess();
   if (transition === 'restore') emitRestore(engine, s, call.requestId, 'call');
+  engine.fleet?.shareHealth(s);
   let costUsd = 0;
   if (usage) {
     const facts = call.facts;
@@ -308,6 +313,7 @@ function recordFailure(
   if (s.health.recordFailure(now, failure.message, permanent) === 'eject') {
     emitEject(engine, s, call.requestId, failure.message);
   }
+  engine.fleet?.shareHealth(s);
 }
 
 function logAttempt(call: Call, s: EndpointSignals, failure: AttemptFailure, durationMs: number) {

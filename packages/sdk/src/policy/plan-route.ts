@@ -200,7 +200,7 @@ function score(s: EndpointSignals, input: RouteInput, ctx: RouteContext): Candid
   const promptTokens = s.promptTokensFor(input.promptChars, input.imageParts * ctx.imageTokens);
   const serviceMs =
     s.predictTtftMs(promptTokens, ctx.now) + input.outputTokens * s.timePerOutputTokenMs();
-  const pending = s.inFlight + s.queued;
+  const pending = s.pending;
   const slots = e.maxConcurrency;
   const finite = slots !== Number.POSITIVE_INFINITY;
   const queueWaitMs = finite && pending >= slots ? ((pending - slots + 1) / slots) * serviceMs : 0;
@@ -227,7 +227,7 @@ function pickPrimary(
     if (sticky) {
       // Load guard: affinity must never pile a fleet onto one endpoint. Compared with the mean of
       // the others (a mean that includes the sticky one would always let it through with two).
-      const pending = (c: Candidate) => c.signals.inFlight + c.signals.queued;
+      const pending = (c: Candidate) => c.signals.pending;
       let others = 0;
       for (const c of inTier) if (c !== sticky) others += pending(c);
       const mean = inTier.length > 1 ? others / (inTier.length - 1) : pending(sticky);

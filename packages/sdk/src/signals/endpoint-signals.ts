@@ -4,6 +4,18 @@ import { LinearFit } from './linear-fit.js';
 import { PeakEwma } from './peak-ewma.js';
 import { SampleWindow } from './sample-window.js';
 
+/** What the other routers sharing a store report about an endpoint, as of the last sync. */
+export interface FleetView {
+  /** Calls the other routers have in flight or queued on it. */
+  readonly pending: number;
+  /** Their time to first token at zero prompt (ms), for a router that has not measured it yet. */
+  readonly ttftMs: number | undefined;
+  /** Their ms per output token. */
+  readonly tpotMs: number | undefined;
+  /** Their probe round trip (ms): one router probes each endpoint for the fleet. */
+  readonly rttMs: number | undefined;
+}
+
 /**
  * Everything the router has learned about one endpoint: latency signals, load, token
  * calibration, health and counters. The policy reads it; dispatch and probes write it.
@@ -32,6 +44,8 @@ export class EndpointSignals {
 
   inFlight = 0;
   queued = 0;
+  /** The fleet's view, when the router shares a store; local measurements take precedence. */
+  fleet: FleetView | undefined = undefined;
 
   // Counters and windows for stats.
   calls = 0;
@@ -51,6 +65,11 @@ export class EndpointSignals {
     this.#priors = config.priors;
   }
 
+  /** Calls in flight and queued on the endpoint: this router's, plus the fleet's when shared. */
+  get pending(): number {
+    return this.inFlight + this.queued + (this.fleet?.pending ?? 0);
+  }
+
   /** Prompt tokens of a request for this endpoint, by its learned ratio. */
   promptTokensFor(promptChars: number, imageTokens: number): number {
     return Math.ceil(promptChars / this.charsPerToken) + imageTokens;
@@ -66,7 +85,10 @@ export class EndpointSignals {
 
   /** Predicted time to first token from answers only, without timeout penalties (ms). */
   healthyTtftMs(promptTokens: number): number {
-    const base = this.ttft.value ?? (this.rtt.value ?? this.#priors.rttMs) + this.#priors.ttftMs;
+    const base =
+      this.ttft.value ??
+      this.fleet?.ttftMs ??
+      (this.rtt.value ?? this.fleet?.rttMs ?? this.#priors.rttMs) + this.#priors.ttftMs;
     return base + promptTokens * this.prefillMsPerToken();
   }
 
@@ -77,7 +99,7 @@ export class EndpointSignals {
 
   /** Predicted ms per output token. */
   timePerOutputTokenMs(): number {
-    return this.tpot.value ?? this.#priors.timePerOutputTokenMs;
+    return this.tpot.value ?? this.fleet?.tpotMs ?? this.#priors.timePerOutputTokenMs;
   }
 
   /**

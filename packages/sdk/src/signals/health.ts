@@ -22,6 +22,8 @@ export class Health {
   #holdUntil = 0;
   #reason = '';
   #trial = false;
+  // Another router of the fleet holds the half-open trial until then (ms, monotonic).
+  #trialElsewhereUntil = 0;
 
   constructor(options: ResolvedConfig['health']) {
     this.#options = options;
@@ -40,11 +42,34 @@ export class Health {
     return this.#consecutiveFailures;
   }
 
+  /** End of the current cool-down (ms, monotonic); meaningful while ejected. */
+  get ejectedUntil(): number {
+    return this.#ejectedUntil;
+  }
+
+  /** Ejections in a row (the cool-down doubles with each). */
+  get ejections(): number {
+    return this.#ejections;
+  }
+
+  /** End of the current Retry-After hold (ms, monotonic); 0 or past when none. */
+  get heldUntil(): number {
+    return this.#holdUntil;
+  }
+
+  /** Ejected and cooled down: half-open, an attempt now is (or races) the one trial. */
+  isHalfOpen(now: number): boolean {
+    return this.#ejected && now >= this.#ejectedUntil;
+  }
+
   /** When the endpoint may be tried again (ms, monotonic); 0 when it may be tried now. */
   availableAt(now: number): number {
     // Half-open with its one trial call in flight: the others wait for its outcome.
     if (this.#trial) return now + 1;
-    const at = Math.max(this.#ejected ? this.#ejectedUntil : 0, this.#holdUntil);
+    const at = Math.max(
+      this.#ejected ? Math.max(this.#ejectedUntil, this.#trialElsewhereUntil) : 0,
+      this.#holdUntil,
+    );
     return at > now ? at : 0;
   }
 
@@ -67,6 +92,7 @@ export class Health {
 
   recordSuccess(): HealthTransition {
     this.#trial = false;
+    this.#trialElsewhereUntil = 0;
     this.#consecutiveFailures = 0;
     this.#sample(0);
     this.#holdUntil = 0;
@@ -94,10 +120,41 @@ export class Health {
       : Math.min(o.maxCooldownMs, o.cooldownMs * 2 ** this.#ejections);
     this.#ejections++;
     this.#ejectedUntil = now + cooldown;
+    this.#trialElsewhereUntil = 0;
     this.#reason = reason;
     const wasEjected = this.#ejected;
     this.#ejected = true;
     return wasEjected ? undefined : 'eject';
+  }
+
+  /**
+   * Another router of the fleet ejected the endpoint until `until` (ms, this clock): adopt the
+   * later of its cool-down and ours, and its ejection count, so cool-downs keep doubling
+   * fleet-wide.
+   */
+  applyEject(until: number, reason: string, ejections: number): HealthTransition {
+    this.#trialElsewhereUntil = 0;
+    this.#ejections = Math.max(this.#ejections, ejections);
+    this.#reason = reason;
+    const wasEjected = this.#ejected;
+    if (!wasEjected || until > this.#ejectedUntil) this.#ejectedUntil = until;
+    this.#ejected = true;
+    return wasEjected ? undefined : 'eject';
+  }
+
+  /** Another router of the fleet restored the endpoint (its trial or probe succeeded). */
+  applyRestore(): HealthTransition {
+    this.#trialElsewhereUntil = 0;
+    this.#consecutiveFailures = 0;
+    if (!this.#ejected) return undefined;
+    this.#ejected = false;
+    this.#ejections = 0;
+    return 'restore';
+  }
+
+  /** Another router of the fleet runs the half-open trial: wait for its outcome until `until`. */
+  trialElsewhere(until: number): void {
+    this.#trialElsewhereUntil = until;
   }
 
   /** Holds the endpoint back until `until` (a 429's Retry-After) without ejecting it. */

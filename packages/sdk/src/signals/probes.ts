@@ -6,6 +6,11 @@ import type { HealthTransition } from './health.js';
 export interface ProbeHooks {
   onProbe(event: ProbeEndEvent): void;
   onTransition(s: EndpointSignals, transition: HealthTransition, reason: string): void;
+  /**
+   * Whether this router probes the endpoint this round (a fleet lets one router probe for all).
+   * @default always
+   */
+  mayProbe?: ((s: EndpointSignals, intervalMs: number) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -96,7 +101,8 @@ export class Probes {
     const interval = this.#config.probes.intervalMs;
     const timer = setTimeout(async () => {
       this.#timers.delete(timer);
-      await this.probe(s);
+      const mayProbe = this.#hooks.mayProbe;
+      if (!mayProbe || (await mayProbe(s, interval))) await this.probe(s);
       // ±20% jitter, so probes of many clients don't synchronize.
       this.#schedule(s, interval * (0.8 + 0.4 * this.#config.random()));
     }, delayMs);

@@ -1,0 +1,237 @@
+import { optionalFunction } from '../internal/validate.js';
+import { resolveStoreOptions } from './resolve-store-options.js';
+import type { Lease, Ledger, StateStore, StoreOptions, StoreSettings } from './state-store.js';
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions extends StoreOptions {
+  /** Clock in ms for leases and windows. @default `Date.now` */
+  readonly now?: (() => number) | undefined;
+}
+
+interface Session {
+  spentUsd: number;
+  /** token → [usd, expiresAt] */
+  readonly reservations: Map<string, [number, number]>;
+}
+
+/**
+ * A {@link StateStore} in this process's memory. Routers that share one instance share their
+ * state — slots, trials, budgets, sessions — as a fleet on Redis would, which is how the fleet
+ * logic is tested without a server. Without a `store` option a router has no shared state at all
+ * (the behaviour of a single process).
+ *
+ * @example
+ * const store = memoryStore();
+ * const a = createRouter({ endpoints, store });
+ * const b = createRouter({ endpoints, store }); // a and b never exceed an endpoint's slots together
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): StateStore {
+  const { namespace, settings } = resolveStoreOptions('memoryStore', options, ['now']);
+  const now = optionalFunction<() => number>('memoryStore.now', options.now, Date.now);
+  return new MemoryStore(namespace, settings, now);
+}
+
+class MemoryStore implements StateStore {
+  readonly kind = 'memory';
+  readonly namespace: string;
+  readonly settings: StoreSettings;
+  readonly #now: () => number;
+  /** Semaphores: key → token → expiresAt. */
+  readonly #slots = new Map<string, Map<string, number>>();
+  /** Claims: key → [holder, expiresAt]. */
+  readonly #claims = new Map<string, [string, number]>();
+  /** Budget windows: key → [at, deposits, withdrawals][] (one entry per operation batch). */
+  readonly #windows = new Map<string, Array<[number, number, number]>>();
+  readonly #sessions = new Map<string, Session>();
+  readonly #records = new Map<string, Map<string, string>>();
+  readonly #listeners = new Set<(message: string) => void>();
+
+  constructor(namespace: string, settings: StoreSettings, now: () => number) {
+    this.namespace = namespace;
+    this.settings = settings;
+    this.#now = now;
+  }
+
+  async acquire(
+    key: string,
+    limit: number,
+    tokens: readonly string[],
+    leaseMs: number,
+  ): Promise<number> {
+    const held = this.#live(key);
+    const now = this.#now();
+    let taken = 0;
+    for (const token of tokens) {
+      if (held.size >= limit) break;
+      held.set(token, now + leaseMs);
+      taken++;
+    }
+    return taken;
+  }
+
+  async release(key: string, token: string, limit: number): Promise<void> {
+    const held = this.#live(key);
+    const wasFull = held.size >= limit;
+    if (held.delete(token) && wasFull) this.#broadcast(`released:${key}`);
+  }
+
+  async renew(leases: readonly Lease[], leaseMs: number, force: boolean): Promise<number> {
+    const now = this.#now();
+    let missing = 0;
+    for (const lease of leases) {
+      if (lease.kind === 'slot') {
+        const held = this.#live(lease.key);
+        if (!held.has(lease.token)) missing++;
+        if (held.has(lease.token) || force) held.set(lease.token, now + leaseMs);
+      } else {
+        const session = this.#session(lease.key);
+        const r = session.reservations.get(lease.token);
+        if (!r) missing++;
+        if (r) r[1] = now + leaseMs;
+        else if (force) session.reservations.set(lease.token, [lease.usd ?? 0, now + leaseMs]);
+      }
+    }
+    return missing;
+  }
+
+  async claim(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.#now();
+    const current = this.#claims.get(key);
+    if (current && current[0] !== holder && current[1] > now) return false;
+    this.#claims.set(key, [holder, now + ttlMs]);
+    return true;
+  }
+
+  async unclaim(key: string, holder: string): Promise<void> {
+    if (this.#claims.get(key)?.[0] === holder) this.#claims.delete(key);
+  }
+
+  async deposit(key: string, calls: number, windowMs: number): Promise<void> {
+    this.#window(key, windowMs).push([this.#now(), calls, 0]);
+  }
+
+  async withdraw(
+    key: string,
+    ratio: number,
+    floor: number,
+    windowMs: number,
+    force: boolean,
+  ): Promise<boolean> {
+    const entries = this.#window(key, windowMs);
+    let deposits = 0;
+    let withdrawals = 0;
+    for (const [, d, w] of entries) {
+      deposits += d;
+      withdrawals += w;
+    }
+    if (!force && floor + deposits * ratio - withdrawals < 1) return false;
+    entries.push([this.#now(), 0, 1]);
+    return true;
+  }
+
+  async reserve(
+    key: string,
+    token: string,
+    usd: number,
+    budgetUsd: number,
+    leaseMs: number,
+  ): Promise<Ledger & { granted: boolean }> {
+    const session = this.#session(key);
+    const reservedUsd = this.#reserved(session);
+    // A hair of tolerance: float sums of many small costs must not refuse the exact remainder.
+    const granted = session.spentUsd + reservedUsd + usd <= budgetUsd * (1 + 1e-9);
+    if (granted) session.reservations.set(token, [usd, this.#now() + leaseMs]);
+    return {
+      granted,
+      spentUsd: session.spentUsd,
+      reservedUsd: granted ? reservedUsd + usd : reservedUsd,
+    };
+  }
+
+  async settle(key: string, token: string, spentUsd: number): Promise<Ledger> {
+    const session = this.#session(key);
+    session.reservations.delete(token);
+    session.spentUsd += spentUsd;
+    return { spentUsd: session.spentUsd, reservedUsd: this.#reserved(session) };
+  }
+
+  async put(key: string, field: string, value: string): Promise<void> {
+    let record = this.#records.get(key);
+    if (!record) {
+      record = new Map();
+      this.#records.set(key, record);
+    }
+    record.set(field, value);
+  }
+
+  async getAll(key: string): Promise<Record<string, string>> {
+    return Object.fromEntries(this.#records.get(key) ?? []);
+  }
+
+  async remove(key: string, field: string): Promise<void> {
+    this.#records.get(key)?.delete(field);
+  }
+
+  async publish(message: string): Promise<void> {
+    this.#broadcast(message);
+  }
+
+  async subscribe(listener: (message: string) => void): Promise<() => void> {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async ping(): Promise<void> {}
+
+  attach(): void {}
+
+  async detach(): Promise<void> {}
+
+  // Delivered on a later turn, as a network broadcast would be: never inside the publisher's call.
+  #broadcast(message: string): void {
+    for (const listener of this.#listeners) queueMicrotask(() => listener(message));
+  }
+
+  #live(key: string): Map<string, number> {
+    let held = this.#slots.get(key);
+    if (!held) {
+      held = new Map();
+      this.#slots.set(key, held);
+    }
+    const now = this.#now();
+    for (const [token, expiresAt] of held) if (expiresAt <= now) held.delete(token);
+    return held;
+  }
+
+  #window(key: string, windowMs: number): Array<[number, number, number]> {
+    let entries = this.#windows.get(key);
+    if (!entries) {
+      entries = [];
+      this.#windows.set(key, entries);
+    }
+    const since = this.#now() - windowMs;
+    let drop = 0;
+    while (drop < entries.length && (entries[drop] as [number, number, number])[0] <= since) drop++;
+    if (drop > 0) entries.splice(0, drop);
+    return entries;
+  }
+
+  #session(key: string): Session {
+    let session = this.#sessions.get(key);
+    if (!session) {
+      session = { spentUsd: 0, reservations: new Map() };
+      this.#sessions.set(key, session);
+    }
+    return session;
+  }
+
+  #reserved(session: Session): number {
+    const now = this.#now();
+    let sum = 0;
+    for (const [token, [usd, expiresAt]] of session.reservations) {
+      if (expiresAt <= now) session.reservations.delete(token);
+      else sum += usd;
+    }
+    return sum;
+  }
+}
