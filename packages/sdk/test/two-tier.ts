@@ -64,6 +64,8 @@ export const ALL_EVENTS: RouterEventName[] = [
   'batch:progress',
   'request:end',
   'request:error',
+  'store:degraded',
+  'store:restored',
 ];
 
 /**
@@ -79,7 +81,34 @@ export async function startLab(
   ) => Partial<RouterOptions['endpoints'][number]> = () => ({}),
 ): Promise<Lab> {
   const mock = await startMockServer({ seed: 7, timeScale: 1, endpoints: profiles });
-  const router = createRouter({
+  const router = createRouter(labOptions(mock, profiles, options, routerEndpoints));
+  const events = recordEvents(router);
+  return {
+    mock,
+    router,
+    events,
+    eventsOf: (requestId) => events.filter(([, p]) => p.requestId === requestId).map(([n]) => n),
+    async close() {
+      await router.close();
+      await mock.close();
+    },
+  };
+}
+
+/**
+ * Router options over a mock topology, as the lab uses them: probes off, small timeouts, tier by
+ * the endpoint id's prefix (`edge…`, `regional…`, else origin).
+ */
+export function labOptions(
+  mock: MockServer,
+  profiles: EndpointProfile[],
+  options: Partial<RouterOptions> = {},
+  routerEndpoints: (
+    id: string,
+    mock: MockServer,
+  ) => Partial<RouterOptions['endpoints'][number]> = () => ({}),
+): RouterOptions {
+  return {
     probes: false,
     timeouts: { firstTokenFloorMs: 300, stallMs: 300, totalMs: 10_000 },
     priors: { ttftMs: 10, rttMs: 1, timePerOutputTokenMs: 1 },
@@ -94,23 +123,18 @@ export async function startLab(
       ...(p.apiKey ? { apiKey: p.apiKey } : {}),
       ...routerEndpoints(p.id, mock),
     })),
-  });
+  };
+}
+
+/** Records every event of a router, in order, as `[name, payload]`. */
+export function recordEvents(router: Router): Lab['events'] {
   const events: Lab['events'] = [];
   for (const name of ALL_EVENTS) {
     router.on(name, (payload) => {
       events.push([name, payload as unknown as Record<string, unknown>]);
     });
   }
-  return {
-    mock,
-    router,
-    events,
-    eventsOf: (requestId) => events.filter(([, p]) => p.requestId === requestId).map(([n]) => n),
-    async close() {
-      await router.close();
-      await mock.close();
-    },
-  };
+  return events;
 }
 
 /** A user message of about `tokens` tokens (4 characters each). */

@@ -1,0 +1,401 @@
+import { type EndpointProfile, type MockServer, startMockServer } from '@tiered/mock-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BudgetExceededError,
+  ConfigError,
+  createRouter,
+  memoryStore,
+  type Router,
+  type RouterOptions,
+  type StateStore,
+} from '../src/index.js';
+import { redisStore } from '../src/redis.js';
+import { edgeProfile, labOptions, originProfile, recordEvents } from './two-tier.js';
+
+// Several routers in one process sharing a memoryStore behave as a fleet of processes sharing
+// Redis would: the fleet logic is tested here, fast and without a server. (The same across real
+// processes on Redis: fleet-processes.test.ts.)
+
+interface Fleet {
+  readonly mock: MockServer;
+  readonly store: StateStore;
+  readonly routers: Router[];
+  readonly events: Array<ReturnType<typeof recordEvents>>;
+  close(): Promise<void>;
+}
+
+let fleet: Fleet | undefined;
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+});
+
+async function startFleet(
+  n: number,
+  profiles: EndpointProfile[],
+  options: Partial<RouterOptions> = {},
+  store: StateStore | undefined = memoryStore({ leaseMs: 1_000, syncIntervalMs: 20 }),
+  endpoint: (id: string) => Partial<RouterOptions['endpoints'][number]> = () => ({}),
+): Promise<Fleet> {
+  const mock = await startMockServer({ seed: 7, timeScale: 1, endpoints: profiles });
+  const routers: Router[] = [];
+  for (let i = 0; i < n; i++) {
+    routers.push(
+      createRouter({
+        ...labOptions(mock, profiles, options, endpoint),
+        ...(store ? { store } : {}),
+      }),
+    );
+  }
+  const events = routers.map(recordEvents);
+  fleet = {
+    mock,
+    store: store as StateStore,
+    routers,
+    events,
+    async close() {
+      await Promise.all(routers.map((r) => r.close()));
+      await mock.close();
+    },
+  };
+  return fleet;
+}
+
+const ask = (content: string, max_tokens = 8) => ({
+  messages: [{ role: 'user' as const, content }],
+  max_tokens,
+});
+
+const names = (events: ReturnType<typeof recordEvents>, name: string) =>
+  events.filter(([n]) => n === name).map(([, p]) => p);
+
+const until = async (check: () => boolean, timeoutMs = 3_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** A store that can fail (`down`: every operation rejects) or hang (never answers). */
+function flaky(inner: StateStore): StateStore & { down: boolean; hang: boolean } {
+  const wrapper = {
+    down: false,
+    hang: false,
+    kind: inner.kind,
+    namespace: inner.namespace,
+    settings: inner.settings,
+    attach: () => inner.attach(),
+    detach: () => inner.detach(),
+  } as StateStore & { down: boolean; hang: boolean };
+  const methods = [
+    'acquire',
+    'release',
+    'renew',
+    'claim',
+    'unclaim',
+    'deposit',
+    'withdraw',
+    'reserve',
+    'settle',
+    'put',
+    'getAll',
+    'remove',
+    'publish',
+    'subscribe',
+    'ping',
+  ] as const;
+  for (const m of methods) {
+    (wrapper as unknown as Record<string, unknown>)[m] = (...args: unknown[]) => {
+      if (wrapper.hang) return new Promise(() => {});
+      if (wrapper.down) return Promise.reject(new Error('ECONNREFUSED (test)'));
+      return (inner[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+    };
+  }
+  return wrapper;
+}
+
+describe('fleet: slots', () => {
+  it("two routers together never exceed an endpoint's maxConcurrency", async () => {
+    const profiles = [edgeProfile('edge-1', { ttftMs: 20, maxConcurrency: 100 })];
+    const f = await startFleet(2, profiles, {}, undefined, () => ({ maxConcurrency: 2 }));
+    const calls = f.routers.flatMap((r) =>
+      Array.from({ length: 8 }, (_, i) => r.chat.completions.create(ask(`call ${i}`))),
+    );
+    const results = await Promise.allSettled(calls);
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    const stats = f.mock.endpoint('edge-1').stats();
+    expect(stats.maxInFlight).toBe(2);
+    expect(stats.received).toBe(16);
+    expect(Object.values(stats.byRequestId).every((n) => n === 1)).toBe(true);
+  });
+
+  it('without a store each router has the limit to itself (the control)', async () => {
+    const profiles = [edgeProfile('edge-1', { ttftMs: 20, maxConcurrency: 100 })];
+    const f = await startFleet(2, profiles, {}, null as unknown as undefined, () => ({
+      maxConcurrency: 2,
+    }));
+    await Promise.all(
+      f.routers.flatMap((r) =>
+        Array.from({ length: 8 }, (_, i) => r.chat.completions.create(ask(`call ${i}`))),
+      ),
+    );
+    expect(f.mock.endpoint('edge-1').stats().maxInFlight).toBe(4);
+  });
+
+  it('a call waiting for a fleet slot can be aborted, and frees nothing it did not hold', async () => {
+    const profiles = [edgeProfile('edge-1', { ttftMs: 150, maxConcurrency: 100 })];
+    const f = await startFleet(2, profiles, {}, undefined, () => ({ maxConcurrency: 1 }));
+    const [a, b] = f.routers as [Router, Router];
+    const first = a.chat.completions.create(ask('holds the slot'));
+    await until(() => f.mock.endpoint('edge-1').stats().inFlight === 1);
+    const controller = new AbortController();
+    const waiting = b.chat.completions.create(ask('waits'), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 30);
+    await expect(waiting).rejects.toMatchObject({ code: 'aborted' });
+    await first;
+    await b.chat.completions.create(ask('after'));
+    expect(f.mock.endpoint('edge-1').stats().received).toBe(2);
+    expect(f.mock.endpoint('edge-1').stats().maxInFlight).toBe(1);
+  });
+});
+
+describe('fleet: health', () => {
+  it('an ejection by one router ejects the endpoint in the others, which stop sending to it', async () => {
+    const profiles = [edgeProfile('edge-1'), originProfile()];
+    const f = await startFleet(2, profiles, {
+      health: { ejectAfterFailures: 2, cooldownMs: 5_000 },
+    });
+    const [a, b] = f.routers as [Router, Router];
+    await f.mock.endpoint('edge-1').control({ faults: { errorRate: 1, errorStatus: 503 } });
+    for (let i = 0; i < 2; i++) await a.chat.completions.create(ask(`a ${i}`));
+    expect(names(f.events[0] ?? [], 'endpoint:eject')).toHaveLength(1);
+    await until(() => names(f.events[1] ?? [], 'endpoint:eject').length === 1);
+    const ejected = names(f.events[1] ?? [], 'endpoint:eject')[0] as Record<string, unknown>;
+    expect(ejected.endpointId).toBe('edge-1');
+    expect(String(ejected.reason)).toContain('another router');
+    const before = f.mock.endpoint('edge-1').stats().received;
+    for (let i = 0; i < 5; i++) await b.chat.completions.create(ask(`b ${i}`));
+    expect(f.mock.endpoint('edge-1').stats().received).toBe(before);
+    expect(b.stats().endpoints.find((e) => e.id === 'edge-1')?.ejected).toBe(true);
+  });
+
+  it('after the cool-down one router sends the half-open trial, fleet-wide', async () => {
+    const profiles = [edgeProfile('edge-1'), originProfile()];
+    const f = await startFleet(3, profiles, { health: { ejectAfterFailures: 1, cooldownMs: 150 } });
+    await f.mock.endpoint('edge-1').control({ faults: { errorRate: 1, errorStatus: 503 } });
+    await (f.routers[0] as Router).chat.completions.create(ask('ejects'));
+    await until(() => f.events.every((e) => names(e, 'endpoint:eject').length === 1));
+    await new Promise((r) => setTimeout(r, 200)); // cool-down over: half-open everywhere
+    const before = f.mock.endpoint('edge-1').stats().received;
+    await Promise.all(
+      f.routers.flatMap((r) =>
+        Array.from({ length: 3 }, (_, i) => r.chat.completions.create(ask(`half-open ${i}`))),
+      ),
+    );
+    // Nine calls, three routers: one trial reached the failing edge; the rest went to the origin.
+    expect(f.mock.endpoint('edge-1').stats().received - before).toBe(1);
+    expect(f.mock.endpoint('origin').stats().completed).toBeGreaterThanOrEqual(9);
+  });
+
+  it("a successful trial restores the endpoint in every router ('fleet')", async () => {
+    const profiles = [edgeProfile('edge-1'), originProfile()];
+    const f = await startFleet(2, profiles, { health: { ejectAfterFailures: 1, cooldownMs: 100 } });
+    const [a, b] = f.routers as [Router, Router];
+    await f.mock.endpoint('edge-1').control({ faults: { errorRate: 1, errorStatus: 503 } });
+    await a.chat.completions.create(ask('ejects'));
+    await until(() => names(f.events[1] ?? [], 'endpoint:eject').length === 1);
+    await f.mock.endpoint('edge-1').control({ faults: { errorRate: 0 } });
+    await new Promise((r) => setTimeout(r, 150));
+    await a.chat.completions.create(ask('trial'));
+    expect(names(f.events[0] ?? [], 'endpoint:restore')).toMatchObject([{ via: 'call' }]);
+    await until(() => names(f.events[1] ?? [], 'endpoint:restore').length === 1);
+    expect(names(f.events[1] ?? [], 'endpoint:restore')).toMatchObject([
+      { endpointId: 'edge-1', via: 'fleet' },
+    ]);
+    expect(b.stats().endpoints.find((e) => e.id === 'edge-1')?.ejected).toBe(false);
+  });
+
+  it("a 429's Retry-After holds the endpoint back in every router", async () => {
+    const profiles = [edgeProfile('edge-1'), originProfile()];
+    const f = await startFleet(2, profiles);
+    const [a, b] = f.routers as [Router, Router];
+    await f.mock.endpoint('edge-1').control({ faults: { rateLimitRate: 1, retryAfterS: 5 } });
+    await a.chat.completions.create(ask('meets the 429'));
+    await f.mock.endpoint('edge-1').control({ faults: { rateLimitRate: 0 } });
+    await new Promise((r) => setTimeout(r, 30));
+    const before = f.mock.endpoint('edge-1').stats().received;
+    for (let i = 0; i < 4; i++) await b.chat.completions.create(ask(`b ${i}`));
+    expect(f.mock.endpoint('edge-1').stats().received).toBe(before);
+  });
+});
+
+describe('fleet: budgets', () => {
+  it('a session id used by two routers has one budget, never overspent', async () => {
+    const profiles = [edgeProfile('edge-1'), originProfile()];
+    const f = await startFleet(2, profiles, {}, undefined, (id) => ({
+      price:
+        id === 'origin'
+          ? { inputPerMTok: 0, outputPerMTok: 0 }
+          : { inputPerMTok: 1_000, outputPerMTok: 1_000 },
+      ...(id === 'origin' ? { contextWindow: 100 } : {}),
+    }));
+    const budgetUsd = 0.5;
+    const sessions = f.routers.map((r) => r.session({ id: 'shared', budgetUsd }));
+    const spent: number[] = [];
+    for (const r of f.routers) r.on('request:end', (e) => spent.push(e.costUsd));
+    const refused: unknown[] = [];
+    await Promise.all(
+      sessions.map(async (s) => {
+        for (let i = 0; i < 60; i++) {
+          try {
+            await s.chat.completions.create({ ...ask(`step ${i}`, 16), model: 'edge' });
+          } catch (error) {
+            refused.push(error);
+            return;
+          }
+        }
+      }),
+    );
+    const total = spent.reduce((a, b) => a + b, 0);
+    expect(refused).toHaveLength(2);
+    expect(refused.every((e) => e instanceof BudgetExceededError)).toBe(true);
+    expect(total).toBeLessThanOrEqual(budgetUsd);
+    expect(total).toBeGreaterThan(budgetUsd * 0.8); // they shared it, and used it
+    await until(() => Math.abs((sessions[0]?.stats().fleetCostUsd ?? 0) - total) < 1e-9);
+  });
+
+  it('the retry budget of a failing tier is shared: the floor is the fleet\u2019s, not per router', async () => {
+    const profiles = [edgeProfile('edge-1'), edgeProfile('edge-2')];
+    const f = await startFleet(2, profiles, {
+      retry: { budgetRatio: 0, budgetMinPerSec: 0.2, budgetWindowMs: 10_000, retries: 0 },
+      health: { ejectAfterFailures: 100, ejectErrorRate: 1, minSamples: 1000 },
+    });
+    for (const id of ['edge-1', 'edge-2']) {
+      await f.mock.endpoint(id).control({ faults: { errorRate: 1, errorStatus: 503 } });
+    }
+    for (let i = 0; i < 4; i++) {
+      for (const r of f.routers) await r.chat.completions.create(ask(`${i}`)).catch(() => {});
+    }
+    // Floor: 0.2/s × 10 s = 2 retries for the whole fleet. Each call tries one endpoint, then
+    // the other only if the budget allows.
+    const received =
+      f.mock.endpoint('edge-1').stats().received + f.mock.endpoint('edge-2').stats().received;
+    expect(received).toBe(8 + 2);
+  });
+});
+
+describe('fleet: affinity', () => {
+  it('a session served by one router is served on the same endpoint by another', async () => {
+    const profiles = [edgeProfile('edge-1'), edgeProfile('edge-2'), edgeProfile('edge-3')];
+    const f = await startFleet(2, profiles);
+    const [a, b] = f.routers as [Router, Router];
+    const targets = ['edge-1', 'edge-2', 'edge-3', 'edge-2', 'edge-1', 'edge-3'];
+    for (const [i, target] of targets.entries()) {
+      await a
+        .session({ id: `s${i}` })
+        .chat.completions.create(ask('first'), { route: { endpoint: target } });
+    }
+    const served: string[] = [];
+    b.on('request:end', (e) => served.push(e.endpointId));
+    for (const i of targets.keys()) {
+      await b.session({ id: `s${i}` }).chat.completions.create(ask('next'));
+    }
+    expect(served).toEqual(targets);
+  });
+});
+
+describe('fleet: probes', () => {
+  it('one router probes each endpoint for the fleet', async () => {
+    const profiles = [edgeProfile('edge-1')];
+    const f = await startFleet(3, profiles, { probes: { intervalMs: 40, timeoutMs: 500 } });
+    await new Promise((r) => setTimeout(r, 400));
+    const probes = f.mock.endpoint('edge-1').stats().probes;
+    const probers = f.events.filter((e) => names(e, 'probe:end').length > 0).length;
+    expect(probers).toBe(1);
+    // ~10 rounds in 400 ms by one router, not ~30 by three.
+    expect(probes).toBeLessThanOrEqual(14);
+    expect(probes).toBeGreaterThanOrEqual(4);
+    // The others know its RTT from the synced signals.
+    const idle = f.routers.find((_, i) => names(f.events[i] ?? [], 'probe:end').length === 0);
+    await until(() => idle?.stats().endpoints[0]?.fleetPending !== undefined);
+  });
+});
+
+describe('fleet: a store that fails', () => {
+  it('calls go on with local fair shares, then state is shared again', async () => {
+    const profiles = [edgeProfile('edge-1', { ttftMs: 30, maxConcurrency: 100 }), originProfile()];
+    const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 50 }));
+    const f = await startFleet(2, profiles, {}, store, (id) => ({
+      ...(id === 'edge-1'
+        ? { maxConcurrency: 4, price: { inputPerMTok: 1, outputPerMTok: 1 } }
+        : {}),
+    }));
+    await until(() => f.routers.every((r) => r.stats().store?.members === 2));
+    const sessions = f.routers.map((r) => r.session({ id: 'through-outage', budgetUsd: 10 }));
+    store.down = true;
+    const calls = sessions.flatMap((s) =>
+      Array.from({ length: 10 }, (_, i) =>
+        s.chat.completions.create(ask(`down ${i}`), { route: { tier: 'edge' } }),
+      ),
+    );
+    const results = await Promise.allSettled(calls);
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    for (const e of f.events) expect(names(e, 'store:degraded').length).toBe(1);
+    // Each router took its fair share of the 4 slots: 2.
+    expect(f.mock.endpoint('edge-1').stats().maxInFlight).toBeLessThanOrEqual(4);
+    expect(f.routers.every((r) => r.stats().store?.degraded)).toBe(true);
+
+    store.down = false;
+    await until(() => f.events.every((e) => names(e, 'store:restored').length === 1));
+    // What was spent during the outage reached the shared books.
+    await sessions[0]?.chat.completions.create(ask('after'), { route: { tier: 'edge' } });
+    const spent = f.routers
+      .flatMap((r, i) => names(f.events[i] ?? [], 'request:end').map((e) => e.costUsd as number))
+      .reduce((a, b) => a + b, 0);
+    await until(() => Math.abs((sessions[0]?.stats().fleetCostUsd ?? 0) - spent) < 1e-12);
+  });
+
+  it('a store that hangs delays no call past its timeout', async () => {
+    const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
+    const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 40 }));
+    const f = await startFleet(1, profiles, {}, store, () => ({ maxConcurrency: 2 }));
+    await until(() => f.routers[0]?.stats().store?.members === 1);
+    store.hang = true;
+    const started = performance.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => f.routers[0]?.chat.completions.create(ask(`${i}`))),
+    );
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(names(f.events[0] ?? [], 'store:degraded')).toHaveLength(1);
+  });
+});
+
+describe('store options', () => {
+  it('refuses what is not a store, naming `store`', () => {
+    const endpoints = [
+      { id: 'e', tier: 'edge', baseURL: 'http://127.0.0.1:1/v1', model: 'm', contextWindow: 10 },
+    ];
+    expect(() => createRouter({ endpoints, store: {} as StateStore })).toThrow(ConfigError);
+    expect(() => createRouter({ endpoints, store: {} as StateStore })).toThrow(/`store`/);
+  });
+
+  it.each([
+    [{}, 'redisStore.url'],
+    [{ url: 'redis://a', client: {} }, 'redisStore.client'],
+    [{ url: 'http://127.0.0.1:6379' }, 'redisStore.url'],
+    [{ url: 'redis://a', leaseMs: 0 }, 'redisStore.leaseMs'],
+    [{ url: 'redis://a', namespace: 'has space' }, 'redisStore.namespace'],
+    [{ url: 'redis://a', lease: 5 }, 'redisStore.lease'],
+  ])('redisStore(%j) throws a ConfigError naming %s', (options, field) => {
+    expect(() => redisStore(options as never)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', field }),
+    );
+  });
+
+  it('never shows a password of a bad URL', () => {
+    expect(() => redisStore({ url: 'http://user:hunter2@host:6379' })).toThrow(/\*\*\*/);
+    expect(() => redisStore({ url: 'http://user:hunter2@host:6379' })).not.toThrow(/hunter2/);
+  });
+});
