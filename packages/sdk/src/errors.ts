@@ -17,7 +17,8 @@ export type TieredErrorCode =
   | 'aborted'
   | 'router_closed'
   | 'budget_exceeded'
-  | 'deadline_exceeded';
+  | 'deadline_exceeded'
+  | 'store_unavailable';
 
 /** What went wrong with one attempt, as the router classified it. */
 export type FailureClass =
@@ -197,5 +198,20 @@ export class DeadlineExceededError extends TieredError {
   constructor(message: string, deadlineMs: number) {
     super('deadline_exceeded', message);
     this.deadlineMs = deadlineMs;
+  }
+}
+
+/**
+ * A call of a session with a budget could not reserve its worst case because the shared store
+ * (`store` option) did not answer. A budget is a promise about money, and only the store knows
+ * what the other processes spent: the call is refused rather than risk overspending. Nothing was
+ * sent; calls without a budget keep flowing on local state. Retry once the store is back
+ * (`store:restored`).
+ */
+export class StoreUnavailableError extends TieredError {
+  readonly sessionId: string;
+  constructor(message: string, sessionId: string, cause?: unknown) {
+    super('store_unavailable', message, { cause });
+    this.sessionId = sessionId;
   }
 }

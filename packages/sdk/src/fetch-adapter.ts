@@ -16,6 +16,7 @@ const STATUS: Record<string, number> = {
   all_attempts_failed: 502,
   stream_interrupted: 502,
   router_closed: 503,
+  store_unavailable: 503,
   timeout: 504,
   deadline_exceeded: 504,
 };

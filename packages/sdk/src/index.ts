@@ -34,6 +34,7 @@ export {
   InvalidRequestError,
   NoEndpointError,
   RouterClosedError,
+  StoreUnavailableError,
   StreamInterruptedError,
   TieredError,
   TimeoutError,

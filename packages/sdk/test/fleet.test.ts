@@ -8,6 +8,7 @@ import {
   type Router,
   type RouterOptions,
   type StateStore,
+  StoreUnavailableError,
 } from '../src/index.js';
 import { redisStore } from '../src/redis.js';
 import { edgeProfile, labOptions, originProfile, recordEvents } from './two-tier.js';
@@ -327,33 +328,55 @@ describe('fleet: a store that fails', () => {
     const profiles = [edgeProfile('edge-1', { ttftMs: 30, maxConcurrency: 100 }), originProfile()];
     const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 50 }));
     const f = await startFleet(2, profiles, {}, store, (id) => ({
-      ...(id === 'edge-1'
-        ? { maxConcurrency: 4, price: { inputPerMTok: 1, outputPerMTok: 1 } }
-        : {}),
+      ...(id === 'edge-1' ? { maxConcurrency: 4 } : {}),
     }));
     await until(() => f.routers.every((r) => r.stats().store?.members === 2));
-    const sessions = f.routers.map((r) => r.session({ id: 'through-outage', budgetUsd: 10 }));
     store.down = true;
-    const calls = sessions.flatMap((s) =>
+    const calls = f.routers.flatMap((r) =>
       Array.from({ length: 10 }, (_, i) =>
-        s.chat.completions.create(ask(`down ${i}`), { route: { tier: 'edge' } }),
+        r.chat.completions.create(ask(`down ${i}`), { route: { tier: 'edge' } }),
       ),
     );
     const results = await Promise.allSettled(calls);
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
-    for (const e of f.events) expect(names(e, 'store:degraded').length).toBe(1);
+    for (const e of f.events) expect(names(e, 'store:degraded')).toHaveLength(1);
     // Each router took its fair share of the 4 slots: 2.
     expect(f.mock.endpoint('edge-1').stats().maxInFlight).toBeLessThanOrEqual(4);
     expect(f.routers.every((r) => r.stats().store?.degraded)).toBe(true);
 
     store.down = false;
     await until(() => f.events.every((e) => names(e, 'store:restored').length === 1));
-    // What was spent during the outage reached the shared books.
-    await sessions[0]?.chat.completions.create(ask('after'), { route: { tier: 'edge' } });
-    const spent = f.routers
-      .flatMap((r, i) => names(f.events[i] ?? [], 'request:end').map((e) => e.costUsd as number))
-      .reduce((a, b) => a + b, 0);
-    await until(() => Math.abs((sessions[0]?.stats().fleetCostUsd ?? 0) - spent) < 1e-12);
+    expect(f.routers.every((r) => !r.stats().store?.degraded)).toBe(true);
+  });
+
+  it('a budget is never spent blind: refused while the store is down, books replayed after', async () => {
+    const profiles = [edgeProfile('edge-1', { ttftMs: 80 })];
+    const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 50 }));
+    const f = await startFleet(2, profiles, {}, store, () => ({
+      price: { inputPerMTok: 1_000, outputPerMTok: 1_000 },
+    }));
+    const [a, b] = f.routers as [Router, Router];
+    const sa = a.session({ id: 'money', budgetUsd: 1 });
+    const sb = b.session({ id: 'money', budgetUsd: 1 });
+    // In flight when the store goes away: it finishes, and its cost is booked later.
+    const inFlight = sa.chat.completions.create(ask('under way'));
+    await until(() => f.mock.endpoint('edge-1').stats().inFlight === 1);
+    store.down = true;
+    await inFlight;
+    const refused = await sb.chat.completions.create(ask('blind')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect(refused).toMatchObject({ code: 'store_unavailable', sessionId: 'money' });
+    expect(f.mock.endpoint('edge-1').stats().received).toBe(1); // nothing sent for it
+    // Calls without a budget flow.
+    await b.chat.completions.create(ask('free'));
+
+    store.down = false;
+    await until(() => f.events.every((e) => names(e, 'store:restored').length === 1));
+    await sb.chat.completions.create(ask('after'));
+    const spent = names(f.events[0] ?? [], 'request:end')[0]?.costUsd as number;
+    const after = names(f.events[1] ?? [], 'request:end').at(-1)?.costUsd as number;
+    expect(spent).toBeGreaterThan(0);
+    expect(sb.stats().fleetCostUsd).toBeCloseTo(spent + after, 12);
   });
 
   it('a store that hangs delays no call past its timeout', async () => {

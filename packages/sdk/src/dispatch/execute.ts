@@ -108,7 +108,11 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
       for (const s of p.order) {
         usd = Math.max(usd, worstCaseCostUsd(s, input, config.estimate.imageTokens));
       }
-      hold = await budget.reserve(usd);
+      try {
+        hold = await budget.reserve(usd);
+      } catch (error) {
+        throw new StopRetrying(asError(error)); // the store could not be asked: nothing sent
+      }
       if (hold) return p;
       p = plan(undefined);
       if (p.order.length === 0) throw new StopRetrying(refusal(call, p));

@@ -60,6 +60,12 @@ interface Shared {
 }
 
 const RELEASED = 'released:';
+
+class StoreTimeout extends Error {
+  constructor(ms: number) {
+    super(`the store did not answer within ${ms}ms`);
+  }
+}
 /** Pending writes kept for when the store returns (session spending, deposits); oldest dropped. */
 const MAX_PENDING = 10_000;
 
@@ -141,13 +147,27 @@ export class Fleet implements GateHost {
     this.#schedule(0);
   }
 
-  /** Runs a store operation within `timeoutMs`; a failure or a timeout makes the fleet degraded. */
+  /**
+   * Runs a store operation within `timeoutMs`. A failure makes the fleet degraded at once; a
+   * timeout only when the one before timed out too (one slow answer — a GC pause, a busy moment —
+   * is the operation's failure, not the store's).
+   */
   op<T>(run: () => Promise<T>): Promise<T> {
-    return this.#within(run).catch((error: unknown) => {
-      this.#degrade((error as Error)?.message ?? String(error));
-      throw error;
-    });
+    return this.#within(run).then(
+      (value) => {
+        this.#timeouts = 0;
+        return value;
+      },
+      (error: unknown) => {
+        if (!(error instanceof StoreTimeout) || ++this.#timeouts >= 2) {
+          this.#degrade((error as Error)?.message ?? String(error));
+        }
+        throw error;
+      },
+    );
   }
+
+  #timeouts = 0;
 
   // A store operation bounded by `timeoutMs`, whatever the store does: no call hangs on it. Until
   // the store first answered, the bound is wider (a connection is being set up; a fleet that
@@ -156,10 +176,7 @@ export class Fleet implements GateHost {
     const { timeoutMs } = this.store.settings;
     const limitMs = this.#answered ? timeoutMs : Math.max(4 * timeoutMs, 2_000);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`the store did not answer within ${limitMs}ms`)),
-        limitMs,
-      );
+      const timer = setTimeout(() => reject(new StoreTimeout(limitMs)), limitMs);
       timer.unref?.();
       let pending: Promise<T>;
       try {
@@ -277,7 +294,11 @@ export class Fleet implements GateHost {
       this.#write(() =>
         this.store.put(this.key('health'), id, JSON.stringify(record), this.#recordTtl()),
       );
-      this.#write(() => this.store.unclaim(this.key('trial', id), this.memberId));
+      // The trial claim (ours after a failed trial, or free) now lasts until the cool-down ends:
+      // a router that has not heard of this ejection yet cannot send a second trial meanwhile.
+      if (ms > 0) {
+        this.#write(() => this.store.claim(this.key('trial', id), this.memberId, ms));
+      }
     } else if (!h.ejected && shared.ejected) {
       this.#trialing.delete(s);
       shared.ejected = false;

@@ -8,7 +8,9 @@ interface Waiter {
 /**
  * A counting semaphore in this process, FIFO, with a limit that can change while it is in use
  * (slots already held stay held; new ones wait until the count is under the new limit). The fleet
- * falls back to it while the store is down, with the limit set to this process's fair share.
+ * falls back to it while the store is down, with the limit set to this process's fair share; it
+ * also counts the slots the store granted (`take`), so a process that held many when the store
+ * went away takes no more until it is under its share.
  */
 export class LocalSemaphore {
   #limit: number;
@@ -54,6 +56,14 @@ export class LocalSemaphore {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
+  }
+
+  /**
+   * Counts a slot held elsewhere (granted by the store) without waiting, so that if the fleet
+   * falls back to this semaphore, what this process already holds counts against its share.
+   */
+  take(): Release {
+    return this.#take();
   }
 
   #take(): Release {

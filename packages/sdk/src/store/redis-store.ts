@@ -292,7 +292,9 @@ class RedisStore implements StateStore {
         new Redis(this.#url as string, {
           enableOfflineQueue: false,
           maxRetriesPerRequest: 0,
-          commandTimeout: this.settings.timeoutMs,
+          // A backstop only: the router bounds each operation by `timeoutMs` itself and tells a
+          // slow answer from a failed one.
+          commandTimeout: 4 * this.settings.timeoutMs,
           connectTimeout: Math.max(2_000, 4 * this.settings.timeoutMs),
           retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
           connectionName: `tiered:${this.namespace}`,

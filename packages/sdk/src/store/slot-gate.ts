@@ -150,11 +150,13 @@ export class SlotGate {
     w.done = true;
     w.signal.removeEventListener('abort', w.onAbort);
     this.#host.hold(lease);
+    const releaseCount = this.#local.take();
     let released = false;
     w.resolve({
       release: () => {
         if (released) return;
         released = true;
+        releaseCount();
         this.#host.drop(lease.token);
         this.#releaseShared(lease);
       },
