@@ -34,6 +34,9 @@ export type PresetName = 'two-tier' | 'single';
  *   80 tok/s decode, 4 slots) and `origin` (128000-token window, 60 ms RTT, 300 ms ttft, 20000 tok/s
  *   prefill, 40 tok/s decode, 64 slots); prefix caches on.
  * - `single`: one fast endpoint `mock` with no latency and no limits, for plain client tests.
+ *
+ * Every preset endpoint keeps the default `toolCallRate` of 1: offered tools under `tool_choice`
+ * `'auto'`, it calls them, then answers the tool results in text. Lower it with `control()`.
  */
 export const presets: Readonly<Record<PresetName, Topology>> = Object.freeze({
   'two-tier': { seed: 1, timeScale: 1, endpoints: [edge('edge-1'), edge('edge-2'), origin] },

@@ -19,6 +19,7 @@ export interface ResolvedProfile {
     readonly speedup: number;
   };
   readonly outputTokens: number;
+  readonly toolCallRate: number;
   readonly down: boolean;
   readonly faults: {
     readonly errorRate: number;
@@ -45,6 +46,9 @@ export const PROFILE_DEFAULTS = {
   prefixCacheTtlMs: 300_000,
   prefixCacheSpeedup: 10,
   outputTokens: 64,
+  // A model offered tools mostly uses them; 1 makes an agent loop close in exactly one round
+  // (call → tool result → text answer), which is what tests and examples want by default.
+  toolCallRate: 1,
   errorStatus: 500,
   retryAfterS: 1,
   stallMs: 5000,
@@ -74,6 +78,7 @@ export function resolveProfile(profile: EndpointProfile): ResolvedProfile {
       speedup: cacheSettings.speedup ?? d.prefixCacheSpeedup,
     },
     outputTokens: profile.outputTokens ?? d.outputTokens,
+    toolCallRate: profile.toolCallRate ?? d.toolCallRate,
     down: profile.down ?? false,
     faults: {
       errorRate: f.errorRate ?? 0,

@@ -26,6 +26,12 @@ describe('parseTopology', () => {
       'Invalid topology: `endpoints[0].faults.errorRate` must be a probability between 0 and 1, got 2',
     );
     expect(message({ endpoints: [{ ...ok, model: '' }] })).toContain('`endpoints[0].model`');
+    expect(message({ endpoints: [{ ...ok, toolCallRate: 1.5 }] })).toBe(
+      'Invalid topology: `endpoints[0].toolCallRate` must be a probability between 0 and 1, got 1.5',
+    );
+    expect(message({ endpoints: [{ ...ok, toolCallRate: 'often' }] })).toContain(
+      '`endpoints[0].toolCallRate` must be a probability between 0 and 1, got "often"',
+    );
     expect(message({ timeScale: 0, endpoints: [ok] })).toContain('`timeScale` must be a positive');
     expect(message({ endpoints: [] })).toContain('`endpoints` must be a non-empty array');
     expect(message([])).toContain('must be an object');
@@ -52,12 +58,16 @@ describe('parseTopology', () => {
 describe('parseProfilePatch', () => {
   it('accepts partial profiles and reset', () => {
     expect(parseProfilePatch({ reset: true, faults: { errorRate: 1 }, down: true })).toBeTruthy();
+    expect(parseProfilePatch({ toolCallRate: 0.25 })).toEqual({ toolCallRate: 0.25 });
   });
 
   it('refuses id, port and bad values', () => {
     expect(() => parseProfilePatch({ id: 'x' })).toThrow('`id` cannot be changed');
     expect(() => parseProfilePatch({ rttMs: -1 })).toThrow(
       'Invalid profile patch: `rttMs` must be a non-negative number, got -1',
+    );
+    expect(() => parseProfilePatch({ toolCallRate: -0.1 })).toThrow(
+      'Invalid profile patch: `toolCallRate` must be a probability between 0 and 1, got -0.1',
     );
   });
 });

@@ -56,6 +56,13 @@ export interface EndpointProfile {
   prefixCache?: boolean | PrefixCacheProfile | undefined;
   /** Natural completion length in tokens; `max_tokens` below it cuts it short. @default 64 */
   outputTokens?: number | undefined;
+  /**
+   * Chance, 0..1, that a request offering tools with `tool_choice` `'auto'` (or none) is answered
+   * with tool calls rather than text; never when the conversation ends with tool results. Forced
+   * choices (`'required'`, a named function) always call, `'none'` never. Seeded from the topology
+   * seed and the request, so the same request gets the same answer. @default 1
+   */
+  toolCallRate?: number | undefined;
   /** Outage: the listener is closed and connections are refused. @default false */
   down?: boolean | undefined;
   /** Injected faults. */
@@ -165,6 +172,7 @@ const profileChecks: Record<Exclude<ProfileKey, 'faults' | 'prefixCache'>, Check
   jitter: nonNegative,
   apiKey: nonEmptyString,
   outputTokens: positiveInteger,
+  toolCallRate: rate,
   down: boolean,
 };
 
