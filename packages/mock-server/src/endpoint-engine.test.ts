@@ -68,51 +68,97 @@ describe('EndpointEngine', () => {
     expect(second).toEqual(first);
   });
 
-  it('calls a forced tool with {} arguments', async () => {
+  it('answers tool calls: forced always, auto per toolCallRate, none never', async () => {
     const engine = new EndpointEngine({ profile });
     const tools = [{ type: 'function', function: { name: 'lookup', parameters: {} } }];
-    const named = JSON.parse(
-      (
-        await call(engine, {
-          messages,
-          tools,
-          tool_choice: { type: 'function', function: { name: 'lookup' } },
-        })
-      ).body,
+    const finish = async (body: object) =>
+      JSON.parse((await call(engine, { messages, tools, ...body })).body).choices[0].finish_reason;
+    expect(await finish({ tool_choice: { type: 'function', function: { name: 'lookup' } } })).toBe(
+      'tool_calls',
     );
-    expect(named.choices[0].finish_reason).toBe('tool_calls');
-    expect(named.choices[0].message.tool_calls[0].function).toEqual({
-      name: 'lookup',
-      arguments: '{}',
-    });
-    const required = await call(engine, { messages, tools, tool_choice: 'required', stream: true });
-    expect(required.body).toContain('"name":"lookup"');
-    expect(required.body).toContain('"finish_reason":"tool_calls"');
-    const auto = JSON.parse((await call(engine, { messages, tools })).body);
-    expect(auto.choices[0].finish_reason).toBe('stop');
+    expect(await finish({ tool_choice: 'required' })).toBe('tool_calls');
+    expect(await finish({})).toBe('tool_calls'); // auto, toolCallRate 1 by default
+    expect(await finish({ tool_choice: 'none' })).toBe('stop');
+    await engine.control({ toolCallRate: 0 });
+    expect(await finish({ tool_choice: 'auto' })).toBe('stop');
+    expect(await finish({ tool_choice: 'required' })).toBe('tool_calls');
+  });
+
+  it('draws auto tool calls from the seed and the request, at about the rate', async () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: {} } }];
+    const pattern = async (seed: number) => {
+      const engine = new EndpointEngine({ profile: { ...profile, toolCallRate: 0.5 }, seed });
+      const out: boolean[] = [];
+      for (let i = 0; i < 60; i++) {
+        const r = await call(engine, { messages: [{ role: 'user', content: `q${i}` }], tools });
+        out.push(JSON.parse(r.body).choices[0].finish_reason === 'tool_calls');
+      }
+      return out;
+    };
+    const a = await pattern(3);
+    expect(await pattern(3)).toEqual(a);
+    expect(await pattern(4)).not.toEqual(a);
+    const calls = a.filter(Boolean).length;
+    expect(calls).toBeGreaterThan(15);
+    expect(calls).toBeLessThan(45);
+  });
+
+  it('refuses tool_choice values OpenAI refuses', async () => {
+    const engine = new EndpointEngine({ profile });
+    const tools = [{ type: 'function', function: { name: 'lookup' } }];
+    for (const body of [
+      { messages, tool_choice: 'required' },
+      { messages, tools, tool_choice: 'any' },
+      { messages, tools, tool_choice: { type: 'function', function: { name: 'other' } } },
+    ]) {
+      const r = await call(engine, body);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body).error).toMatchObject({
+        type: 'invalid_request_error',
+        param: 'tool_choice',
+      });
+    }
   });
 
   it('answers valid JSON for response_format', async () => {
     const engine = new EndpointEngine({ profile });
-    const object = JSON.parse(
-      (await call(engine, { messages, response_format: { type: 'json_object' } })).body,
+    const content = (r: { body: string }) =>
+      JSON.parse(JSON.parse(r.body).choices[0].message.content);
+    const object = content(
+      await call(engine, { messages, response_format: { type: 'json_object' } }),
     );
-    expect(JSON.parse(object.choices[0].message.content)).toHaveProperty('answer');
+    expect(object).toEqual({ answer: expect.stringMatching(/^e: /) });
     const schema = {
       type: 'object',
       properties: { city: { type: 'string' }, n: { type: 'integer' }, ok: { type: 'boolean' } },
+      required: ['city', 'n', 'ok'],
     };
     const streamed = await call(engine, {
       messages,
       stream: true,
       response_format: { type: 'json_schema', json_schema: { name: 'x', schema } },
     });
-    const content = streamed.body
+    const text = streamed.body
       .split('\n\n')
       .filter((line) => line.startsWith('data: {'))
       .map((line) => JSON.parse(line.slice(6)).choices[0]?.delta.content ?? '')
       .join('');
-    expect(JSON.parse(content)).toMatchObject({ n: 0, ok: true });
+    expect(JSON.parse(text)).toEqual({
+      city: expect.stringMatching(/^e: /),
+      n: expect.any(Number),
+      ok: expect.any(Boolean),
+    });
+    // json_object: the keys of a schema written in the prompt.
+    const asked = content(
+      await call(engine, {
+        messages: [
+          { role: 'system', content: `Answer in JSON matching ${JSON.stringify({ schema })}.` },
+          { role: 'user', content: 'Where?' },
+        ],
+        response_format: { type: 'json_object' },
+      }),
+    );
+    expect(Object.keys(asked)).toEqual(['city', 'n', 'ok']);
   });
 
   it('counts prompt tokens from the text and serves a repeated prefix from the cache', async () => {

@@ -1,4 +1,4 @@
-import { completionPieces } from './completion-content.js';
+import { completionPieces, leadWords } from './completion-content.js';
 import { drawFault, type FaultKind } from './draw-fault.js';
 import { hashString, mulberry32, type Rng } from './internal/rng.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from './openai-error.js';
 import { type ChatRequest, isChatRequestProblem, parseChatRequest } from './parse-chat-request.js';
 import { planTimeline } from './plan-timeline.js';
+import { type PlannedToolCall, planToolCalls } from './plan-tool-calls.js';
 import { PrefixCache } from './prefix-cache.js';
 import { mergeProfile, type ResolvedProfile, resolveProfile } from './resolve-profile.js';
 import { SlotQueue } from './slot-queue.js';
@@ -285,12 +286,44 @@ export class EndpointEngine {
         profile.prefixCache.ttlMs * this.#timeScale,
       );
     }
+    // The answer is a function of seed + request (like the text), so a retried request gets the
+    // same tool calls; its own PRNG leaves the text's and the arrival-order draws unchanged.
+    const calls = planToolCalls(request, {
+      toolCallRate: profile.toolCallRate,
+      random: mulberry32(hashString('tool-calls', (request.contentSeed ^ this.#seed) >>> 0)),
+    });
+    const toolCallId = (i: number): string => `call_${this.id}_${sequence}_${i}`;
+    const toolCall = (call: PlannedToolCall, i: number) => ({
+      id: toolCallId(i),
+      type: 'function',
+      function: { name: call.name, arguments: call.arguments },
+    });
+    // Tool calls stream as OpenAI sends them: per call a first delta with index, id, type and
+    // name, then the arguments in fragments of about a token (4 characters). Each delta is one
+    // output token. Tool calls are not cut by max_tokens.
+    const toolDeltas = calls.flatMap((call, index) => [
+      {
+        tool_calls: [
+          {
+            index,
+            id: toolCallId(index),
+            type: 'function',
+            function: { name: call.name, arguments: '' },
+          },
+        ],
+      },
+      ...fragments(call.arguments, 4).map((part) => ({
+        tool_calls: [{ index, function: { arguments: part } }],
+      })),
+    ]);
     const room = profile.contextWindow - request.promptTokens;
     const limit = Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, room);
-    const natural = profile.outputTokens;
-    const tool = request.forcedTool;
-    const outputTokens = tool !== undefined ? 2 : Math.max(1, Math.min(natural, limit));
-    const finishReason = tool !== undefined ? 'tool_calls' : natural > limit ? 'length' : 'stop';
+    const lead = calls.length > 0 ? [] : leadWords(request.toolResults, this.id);
+    // The mention of tool results is never cut short by the natural length, only by max_tokens.
+    const natural = Math.max(profile.outputTokens, lead.length);
+    const outputTokens =
+      calls.length > 0 ? toolDeltas.length : Math.max(1, Math.min(natural, limit));
+    const finishReason = calls.length > 0 ? 'tool_calls' : natural > limit ? 'length' : 'stop';
     const timeline = planTimeline(
       { promptTokens: request.promptTokens, cachedPromptTokens: cached, outputTokens },
       profile,
@@ -309,22 +342,14 @@ export class EndpointEngine {
       ...(cached > 0 ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
     };
     const pieces =
-      tool !== undefined ? [] : completionPieces(request, outputTokens, this.id, this.#seed);
-    const toolCallId = `call_${this.id}_${sequence}`;
+      calls.length > 0 ? [] : completionPieces(request, outputTokens, lead, this.#seed);
 
     if (!request.stream) {
       await this.#sleep(timeline.generationMs + stallMs, req.signal);
       if (req.signal.aborted) return this.#aborted();
       const message =
-        tool !== undefined
-          ? {
-              role: 'assistant',
-              content: null,
-              refusal: null,
-              tool_calls: [
-                { id: toolCallId, type: 'function', function: { name: tool, arguments: '{}' } },
-              ],
-            }
+        calls.length > 0
+          ? { role: 'assistant', content: null, refusal: null, tool_calls: calls.map(toolCall) }
           : { role: 'assistant', content: pieces.join(''), refusal: null };
       const body = JSON.stringify({
         id,
@@ -366,22 +391,10 @@ export class EndpointEngine {
     const chunk = (delta: unknown, finish: string | null): string =>
       `data: ${base}{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]${usageTail}\n\n`;
     const deltas: unknown[] =
-      tool !== undefined
-        ? [
-            {
-              role: 'assistant',
-              content: null,
-              tool_calls: [
-                {
-                  index: 0,
-                  id: toolCallId,
-                  type: 'function',
-                  function: { name: tool, arguments: '' },
-                },
-              ],
-            },
-            { tool_calls: [{ index: 0, function: { arguments: '{}' } }] },
-          ]
+      calls.length > 0
+        ? toolDeltas.map((delta, i) =>
+            i === 0 ? { role: 'assistant', content: null, ...delta } : delta,
+          )
         : pieces.map((content, i) => (i === 0 ? { role: 'assistant', content } : { content }));
     const cutAfter = Math.max(1, Math.ceil(deltas.length / 2));
     const garbleAt = Math.floor(deltas.length / 2);
@@ -440,6 +453,13 @@ export class EndpointEngine {
   #createRng(): Rng {
     return mulberry32((this.#seed ^ hashString(this.id)) >>> 0);
   }
+}
+
+/** `text` in pieces of `size` characters (one piece for an empty text). */
+function fragments(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length > 0 ? out : [text];
 }
 
 function jsonHeaders(body: string): Record<string, string> {

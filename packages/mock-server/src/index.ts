@@ -8,6 +8,8 @@ export type { PresetName } from './presets.js';
 export { presets } from './presets.js';
 export type { ResolvedProfile } from './resolve-profile.js';
 export { resolveProfile } from './resolve-profile.js';
+export type { SampleOptions } from './sample-from-schema.js';
+export { sampleFromSchema } from './sample-from-schema.js';
 export type { MockEndpoint, MockServer } from './start-mock-server.js';
 export { startMockServer } from './start-mock-server.js';
 export type {
