@@ -288,34 +288,15 @@ export class EndpointEngine {
     }
     // The answer is a function of seed + request (like the text), so a retried request gets the
     // same tool calls; its own PRNG leaves the text's and the arrival-order draws unchanged.
-    const calls = planToolCalls(request, {
-      toolCallRate: profile.toolCallRate,
-      random: mulberry32(hashString('tool-calls', (request.contentSeed ^ this.#seed) >>> 0)),
-    });
+    const calls =
+      request.tools.length === 0
+        ? []
+        : planToolCalls(request, {
+            toolCallRate: profile.toolCallRate,
+            random: mulberry32(hashString('tool-calls', (request.contentSeed ^ this.#seed) >>> 0)),
+          });
     const toolCallId = (i: number): string => `call_${this.id}_${sequence}_${i}`;
-    const toolCall = (call: PlannedToolCall, i: number) => ({
-      id: toolCallId(i),
-      type: 'function',
-      function: { name: call.name, arguments: call.arguments },
-    });
-    // Tool calls stream as OpenAI sends them: per call a first delta with index, id, type and
-    // name, then the arguments in fragments of about a token (4 characters). Each delta is one
-    // output token. Tool calls are not cut by max_tokens.
-    const toolDeltas = calls.flatMap((call, index) => [
-      {
-        tool_calls: [
-          {
-            index,
-            id: toolCallId(index),
-            type: 'function',
-            function: { name: call.name, arguments: '' },
-          },
-        ],
-      },
-      ...fragments(call.arguments, 4).map((part) => ({
-        tool_calls: [{ index, function: { arguments: part } }],
-      })),
-    ]);
+    const toolDeltas = calls.length === 0 ? [] : toolCallDeltas(calls, toolCallId);
     const room = profile.contextWindow - request.promptTokens;
     const limit = Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, room);
     const lead = calls.length > 0 ? [] : leadWords(request.toolResults, this.id);
@@ -349,7 +330,16 @@ export class EndpointEngine {
       if (req.signal.aborted) return this.#aborted();
       const message =
         calls.length > 0
-          ? { role: 'assistant', content: null, refusal: null, tool_calls: calls.map(toolCall) }
+          ? {
+              role: 'assistant',
+              content: null,
+              refusal: null,
+              tool_calls: calls.map((call, i) => ({
+                id: toolCallId(i),
+                type: 'function',
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
           : { role: 'assistant', content: pieces.join(''), refusal: null };
       const body = JSON.stringify({
         id,
@@ -453,6 +443,27 @@ export class EndpointEngine {
   #createRng(): Rng {
     return mulberry32((this.#seed ^ hashString(this.id)) >>> 0);
   }
+}
+
+/**
+ * Stream deltas of tool calls as OpenAI sends them: per call a first delta with index, id, type and
+ * name, then the arguments in fragments of about a token (4 characters). Each delta is one output
+ * token. Tool calls are not cut by max_tokens.
+ */
+function toolCallDeltas(
+  calls: readonly PlannedToolCall[],
+  idOf: (index: number) => string,
+): Record<string, unknown>[] {
+  return calls.flatMap((call, index) => [
+    {
+      tool_calls: [
+        { index, id: idOf(index), type: 'function', function: { name: call.name, arguments: '' } },
+      ],
+    },
+    ...fragments(call.arguments, 4).map((part) => ({
+      tool_calls: [{ index, function: { arguments: part } }],
+    })),
+  ]);
 }
 
 /** `text` in pieces of `size` characters (one piece for an empty text). */
