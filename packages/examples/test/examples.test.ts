@@ -1,8 +1,10 @@
+import { redisServerInstalled } from '@tiered/mock-server';
 import { describe, expect, it } from 'vitest';
 import * as dropIn from '../src/examples/drop-in.js';
 import * as escalation from '../src/examples/escalation.js';
 import { examples } from '../src/examples/example-registry.js';
 import * as fetchAdapter from '../src/examples/fetch-adapter.js';
+import * as fleet from '../src/examples/fleet.js';
 import * as hedging from '../src/examples/hedging.js';
 import * as sessionBudget from '../src/examples/session-budget.js';
 import * as streamingFailover from '../src/examples/streaming-failover.js';
@@ -67,6 +69,25 @@ describe('examples', () => {
       ['short prompt, edge down', 'regional'],
     ]);
   });
+
+  it.runIf(Boolean(process.env.REDIS_URL) || redisServerInstalled() || process.env.CI)(
+    'fleet: 4 processes alone overrun the edge and the budget; sharing Redis they keep both',
+    { timeout: 60_000 },
+    async () => {
+      // Half speed, not 20×: four processes must overlap for the point to show.
+      const { limit, budgetUsd, alone, shared } = await fleet.run({
+        timeScale: 0.5,
+        log: () => {},
+      });
+      expect(alone.edgeMaxInFlight).toBeGreaterThan(limit);
+      expect(alone.spentUsd).toBeGreaterThan(budgetUsd);
+      expect(shared.edgeMaxInFlight).toBeLessThanOrEqual(limit);
+      expect(shared.spentUsd).toBeLessThanOrEqual(budgetUsd);
+      expect(shared.refused).toBeGreaterThan(0);
+      expect(shared.failed + alone.failed).toBe(0);
+      expect(shared.reports.map((r) => r.members)).toEqual([4, 4, 4, 4]);
+    },
+  );
 
   it('session-budget: cheap calls fit the budget; the one it cannot cover is refused, nothing sent', async () => {
     const { answered, refused, originReceived, session } = await sessionBudget.run(fast);

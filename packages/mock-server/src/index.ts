@@ -12,6 +12,8 @@ export type { SampleOptions } from './sample-from-schema.js';
 export { sampleFromSchema } from './sample-from-schema.js';
 export type { MockEndpoint, MockServer } from './start-mock-server.js';
 export { startMockServer } from './start-mock-server.js';
+export type { RedisServer } from './start-redis-server.js';
+export { redisServerInstalled, startRedisServer } from './start-redis-server.js';
 export type {
   EndpointProfile,
   FaultProfile,

@@ -1,17 +1,16 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type EndpointProfile, type MockServer, startMockServer } from '@tiered/mock-server';
+import {
+  type EndpointProfile,
+  type MockServer,
+  type RedisServer,
+  startMockServer,
+  startRedisServer,
+} from '@tiered/mock-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterOptions } from '../src/index.js';
 import type { CallOutcome } from './fleet-worker.js';
-import {
-  type RedisServer,
-  redisAvailable,
-  redisForTests,
-  redisServerInstalled,
-  startRedisServer,
-  uniqueNamespace,
-} from './redis-server.js';
+import { hasRedisServer, redisAvailable, redisForTests, uniqueNamespace } from './redis-server.js';
 import { edgeProfile, labOptions, originProfile } from './two-tier.js';
 
 // A fleet of real processes — each a router in a child process — sharing state on a real Redis,
@@ -274,7 +273,7 @@ describe.runIf(redisAvailable)('a fleet of processes on Redis', { timeout: 60_00
     expect(served).toEqual(targets);
   });
 
-  it.runIf(redisServerInstalled)(
+  it.runIf(hasRedisServer)(
     'Redis down: calls keep flowing on local state; when it returns, state is shared again',
     async () => {
       const own = await startRedisServer();

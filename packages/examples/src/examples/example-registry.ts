@@ -2,6 +2,7 @@ import type { ExampleOptions } from '../shared/example-options.js';
 import * as dropIn from './drop-in.js';
 import * as escalation from './escalation.js';
 import * as fetchAdapter from './fetch-adapter.js';
+import * as fleet from './fleet.js';
 import * as hedging from './hedging.js';
 import * as sessionBudget from './session-budget.js';
 import * as streamingFailover from './streaming-failover.js';
@@ -39,6 +40,10 @@ export const examples: Readonly<Record<string, Example>> = {
   escalation: {
     summary: "route.accept validates the edge's JSON answer; a rejected one re-runs on the origin",
     run: escalation.run,
+  },
+  fleet: {
+    summary: 'four processes, one 4-slot edge, one session budget: alone vs sharing state on Redis',
+    run: fleet.run,
   },
   'three-tier': {
     summary: "tiers: ['edge', 'regional', 'origin'], each call to the first tier that fits it",
