@@ -1,6 +1,8 @@
+import { chatRenderer } from './chat-renderer.js';
 import { completionPieces, leadWords } from './completion-content.js';
 import { drawFault, type FaultKind } from './draw-fault.js';
 import { hashString, mulberry32, type Rng } from './internal/rng.js';
+import type { AnswerRenderer, MockAnswer, MockToolCall } from './mock-answer.js';
 import {
   createMockStats,
   MAX_AUTHORIZATION_VALUES,
@@ -9,18 +11,27 @@ import {
 } from './mock-stats.js';
 import {
   contextLengthExceeded,
+  inputTooLong,
   invalidApiKey,
   invalidRequest,
   notFound,
   type OpenAIErrorReply,
+  previousResponseNotFound,
   rateLimited,
   serverError,
 } from './openai-error.js';
-import { type ChatRequest, isChatRequestProblem, parseChatRequest } from './parse-chat-request.js';
+import {
+  type ChatRequest,
+  type ChatRequestProblem,
+  isChatRequestProblem,
+  parseChatRequest,
+} from './parse-chat-request.js';
+import { parseResponsesRequest, type ResponsesRequest } from './parse-responses-request.js';
 import { planTimeline } from './plan-timeline.js';
-import { type PlannedToolCall, planToolCalls } from './plan-tool-calls.js';
+import { planToolCalls } from './plan-tool-calls.js';
 import { PrefixCache } from './prefix-cache.js';
 import { mergeProfile, type ResolvedProfile, resolveProfile } from './resolve-profile.js';
+import { responsesRenderer } from './responses-renderer.js';
 import { SlotQueue } from './slot-queue.js';
 import {
   type EndpointProfile,
@@ -95,6 +106,34 @@ const SSE_HEADERS = {
   'cache-control': 'no-cache',
 };
 
+/** One generating API: how its body is read and its answer shaped. */
+interface MockApi<R extends ChatRequest> {
+  readonly parse: (body: string) => R | ChatRequestProblem;
+  readonly renderer: AnswerRenderer<R>;
+  /** The 400 for a prompt over the context window, worded as this API words it. */
+  readonly tooLong: (
+    contextWindow: number,
+    promptTokens: number,
+    requested: number,
+  ) => OpenAIErrorReply;
+}
+
+const CHAT: MockApi<ChatRequest> = {
+  parse: parseChatRequest,
+  renderer: chatRenderer,
+  tooLong: contextLengthExceeded,
+};
+
+const RESPONSES: MockApi<ResponsesRequest> = {
+  parse: parseResponsesRequest,
+  renderer: responsesRenderer,
+  tooLong: inputTooLong,
+};
+
+// Responses remembered for `previous_response_id` (id → tokens of their whole context): enough for
+// a test's conversations, bounded under load.
+const MAX_STORED_RESPONSES = 1000;
+
 const header = (req: EngineRequest, name: string): string | undefined => {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -118,6 +157,7 @@ export class EndpointEngine {
   readonly #authorization = new Set<string>();
   readonly #slots: SlotQueue;
   readonly #prefixCache = new PrefixCache();
+  readonly #storedResponses = new Map<string, number>();
   #sequence = 0;
 
   constructor(options: EndpointEngineOptions) {
@@ -156,6 +196,7 @@ export class EndpointEngine {
       this.#stats = createMockStats();
       this.#authorization.clear();
       this.#prefixCache.clear();
+      this.#storedResponses.clear();
       this.#rng = this.#createRng();
       this.#sequence = 0;
     }
@@ -174,7 +215,12 @@ export class EndpointEngine {
     if (authorization !== undefined && route !== '/__control' && route !== '/__stats') {
       this.#recordAuthorization(authorization);
     }
-    if (req.method === 'POST' && route === '/chat/completions') return this.#chat(req, sink);
+    if (req.method === 'POST' && route === '/chat/completions') {
+      return this.#complete(req, sink, route, CHAT);
+    }
+    if (req.method === 'POST' && route === '/responses') {
+      return this.#complete(req, sink, route, RESPONSES);
+    }
     if (req.method === 'GET' && (route === '/models' || route === '/health')) {
       this.#stats.probes++;
       await this.#sleep(this.#profile.rttMs * this.#timeScale, req.signal);
@@ -202,10 +248,18 @@ export class EndpointEngine {
     sendJson(sink, 200, { ok: true, id: this.id, profile: this.#profile });
   }
 
-  async #chat(req: EngineRequest, sink: ResponseSink): Promise<void> {
+  // Chat completions and responses alike: one latency model, one fault draw, one set of counters.
+  async #complete<R extends ChatRequest>(
+    req: EngineRequest,
+    sink: ResponseSink,
+    route: string,
+    api: MockApi<R>,
+  ): Promise<void> {
     const stats = this.#stats;
     const profile = this.#profile;
     stats.received++;
+    const path = `/v1${route}`;
+    stats.byRoute[path] = (stats.byRoute[path] ?? 0) + 1;
     const requestId = header(req, 'x-request-id') ?? header(req, 'x-tiered-request-id');
     if (requestId !== undefined) {
       stats.byRequestId[requestId] = (stats.byRequestId[requestId] ?? 0) + 1;
@@ -219,16 +273,19 @@ export class EndpointEngine {
     await this.#sleep(profile.rttMs * this.#timeScale, req.signal);
     if (req.signal.aborted) return this.#aborted();
     if (!this.#authorized(header(req, 'authorization'))) return this.#fail(sink, invalidApiKey());
-    const request = parseChatRequest(req.body);
+    let request = api.parse(req.body);
     if (isChatRequestProblem(request)) {
       return this.#fail(sink, invalidRequest(request.message, request.param));
     }
+    const previous = (request as Partial<ResponsesRequest>).previousResponseId;
+    if (previous !== undefined) {
+      const priorTokens = this.#storedResponses.get(previous);
+      if (priorTokens === undefined) return this.#fail(sink, previousResponseNotFound(previous));
+      request = { ...request, promptTokens: request.promptTokens + priorTokens };
+    }
     const requested = request.maxTokens ?? 0;
     if (request.promptTokens + requested > profile.contextWindow) {
-      return this.#fail(
-        sink,
-        contextLengthExceeded(profile.contextWindow, request.promptTokens, requested),
-      );
+      return this.#fail(sink, api.tooLong(profile.contextWindow, request.promptTokens, requested));
     }
     if (fault !== undefined) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
     if (fault === 'rateLimit') {
@@ -259,17 +316,18 @@ export class EndpointEngine {
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
-      await this.#generate(req, sink, request, fault, rng, sequence);
+      await this.#generate(req, sink, request, api.renderer, fault, rng, sequence);
     } finally {
       stats.inFlight--;
       this.#slots.release();
     }
   }
 
-  async #generate(
+  async #generate<R extends ChatRequest>(
     req: EngineRequest,
     sink: ResponseSink,
-    request: ChatRequest,
+    request: R,
+    renderer: AnswerRenderer<R>,
     fault: FaultKind | undefined,
     rng: Rng,
     sequence: number,
@@ -288,23 +346,30 @@ export class EndpointEngine {
     }
     // The answer is a function of seed + request (like the text), so a retried request gets the
     // same tool calls; its own PRNG leaves the text's and the arrival-order draws unchanged.
-    const calls =
+    const planned =
       request.tools.length === 0
         ? []
         : planToolCalls(request, {
             toolCallRate: profile.toolCallRate,
             random: mulberry32(hashString('tool-calls', (request.contentSeed ^ this.#seed) >>> 0)),
           });
-    const toolCallId = (i: number): string => `call_${this.id}_${sequence}_${i}`;
-    const toolDeltas = calls.length === 0 ? [] : toolCallDeltas(calls, toolCallId);
+    const toolCalls: MockToolCall[] = planned.map((call, i) => ({
+      name: call.name,
+      callId: `call_${this.id}_${sequence}_${i}`,
+      arguments: call.arguments,
+      // About a token (4 characters) per piece, as OpenAI streams arguments.
+      argumentPieces: fragments(call.arguments, 4),
+    }));
     const room = profile.contextWindow - request.promptTokens;
     const limit = Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, room);
-    const lead = calls.length > 0 ? [] : leadWords(request.toolResults, this.id);
+    const lead = toolCalls.length > 0 ? [] : leadWords(request.toolResults, this.id);
     // The mention of tool results is never cut short by the natural length, only by max_tokens.
     const natural = Math.max(profile.outputTokens, lead.length);
+    // A tool call is one token for its name, then one per piece of arguments; not cut by max_tokens.
     const outputTokens =
-      calls.length > 0 ? toolDeltas.length : Math.max(1, Math.min(natural, limit));
-    const finishReason = calls.length > 0 ? 'tool_calls' : natural > limit ? 'length' : 'stop';
+      toolCalls.length > 0
+        ? toolCalls.reduce((n, call) => n + 1 + call.argumentPieces.length, 0)
+        : Math.max(1, Math.min(natural, limit));
     const timeline = planTimeline(
       { promptTokens: request.promptTokens, cachedPromptTokens: cached, outputTokens },
       profile,
@@ -314,42 +379,23 @@ export class EndpointEngine {
     stats.tokensIn += request.promptTokens;
     stats.cachedTokensIn += Math.min(cached, request.promptTokens);
     const stallMs = fault === 'stall' ? profile.faults.stallMs * this.#timeScale : 0;
-    const id = `chatcmpl-${this.id}-${sequence}`;
-    const created = Math.floor(Date.now() / 1000);
-    const usage = {
-      prompt_tokens: request.promptTokens,
-      completion_tokens: outputTokens,
-      total_tokens: request.promptTokens + outputTokens,
-      ...(cached > 0 ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+    const answer: MockAnswer = {
+      endpointId: this.id,
+      id: `${this.id}-${sequence}`,
+      created: Math.floor(Date.now() / 1000),
+      model: profile.model,
+      pieces: toolCalls.length > 0 ? [] : completionPieces(request, outputTokens, lead, this.#seed),
+      toolCalls,
+      finishReason: toolCalls.length > 0 ? 'tool_calls' : natural > limit ? 'length' : 'stop',
+      promptTokens: request.promptTokens,
+      cachedTokens: cached,
+      outputTokens,
     };
-    const pieces =
-      calls.length > 0 ? [] : completionPieces(request, outputTokens, lead, this.#seed);
 
     if (!request.stream) {
       await this.#sleep(timeline.generationMs + stallMs, req.signal);
       if (req.signal.aborted) return this.#aborted();
-      const message =
-        calls.length > 0
-          ? {
-              role: 'assistant',
-              content: null,
-              refusal: null,
-              tool_calls: calls.map((call, i) => ({
-                id: toolCallId(i),
-                type: 'function',
-                function: { name: call.name, arguments: call.arguments },
-              })),
-            }
-          : { role: 'assistant', content: pieces.join(''), refusal: null };
-      const body = JSON.stringify({
-        id,
-        object: 'chat.completion',
-        created,
-        model: profile.model,
-        system_fingerprint: `tiered-mock-${this.id}`,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
-        usage,
-      });
+      const body = renderer.json(answer, request);
       stats.byStatus['200'] = (stats.byStatus['200'] ?? 0) + 1;
       if (fault === 'disconnect') {
         sink.head(200, jsonHeaders(body));
@@ -369,6 +415,7 @@ export class EndpointEngine {
       sink.end(body);
       stats.tokensOut += outputTokens;
       stats.completed++;
+      this.#remember(request, answer);
       return;
     }
 
@@ -376,26 +423,18 @@ export class EndpointEngine {
     // first token follows after ttft, so clients see time-to-first-token apart from time-to-headers.
     stats.byStatus['200'] = (stats.byStatus['200'] ?? 0) + 1;
     sink.head(200, SSE_HEADERS);
-    const base = `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(profile.model)},"system_fingerprint":"tiered-mock-${this.id}","choices":[`;
-    const usageTail = request.includeUsage ? ',"usage":null}' : '}';
-    const chunk = (delta: unknown, finish: string | null): string =>
-      `data: ${base}{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]${usageTail}\n\n`;
-    const deltas: unknown[] =
-      calls.length > 0
-        ? toolDeltas.map((delta, i) =>
-            i === 0 ? { role: 'assistant', content: null, ...delta } : delta,
-          )
-        : pieces.map((content, i) => (i === 0 ? { role: 'assistant', content } : { content }));
-    const cutAfter = Math.max(1, Math.ceil(deltas.length / 2));
-    const garbleAt = Math.floor(deltas.length / 2);
+    const { head, frames, tail } = renderer.stream(answer, request);
+    if (head) sink.write(head);
+    const cutAfter = Math.max(1, Math.ceil(frames.length / 2));
+    const garbleAt = Math.floor(frames.length / 2);
     const start = this.#clock.now();
-    for (let i = 0; i < deltas.length; i++) {
+    for (let i = 0; i < frames.length; i++) {
       // Absolute schedule: timer lateness does not add up over a long stream.
       const due = start + timeline.ttftMs + i * timeline.decodeMsPerToken + (i > 0 ? stallMs : 0);
       await this.#sleep(due - this.#clock.now(), req.signal);
       if (req.signal.aborted) return this.#aborted();
       if (fault === 'malformed' && i === garbleAt) sink.write('data: {"garbled": tru\n\n');
-      sink.write(chunk(deltas[i], null));
+      sink.write(frames[i] as string);
       stats.tokensOut++;
       if (fault === 'disconnect' && i + 1 === cutAfter) {
         sink.destroy();
@@ -403,12 +442,20 @@ export class EndpointEngine {
         return;
       }
     }
-    let tail = chunk({}, finishReason);
-    if (request.includeUsage) {
-      tail += `data: ${base}],"usage":${JSON.stringify(usage)}}\n\n`;
-    }
-    sink.end(`${tail}data: [DONE]\n\n`);
+    sink.end(tail);
     stats.completed++;
+    this.#remember(request, answer);
+  }
+
+  // A stored response can be continued with `previous_response_id`: its whole context counts then.
+  #remember(request: ChatRequest, answer: MockAnswer): void {
+    if ((request as Partial<ResponsesRequest>).store !== true) return;
+    const stored = this.#storedResponses;
+    if (stored.size >= MAX_STORED_RESPONSES) {
+      const oldest = stored.keys().next().value;
+      if (oldest !== undefined) stored.delete(oldest);
+    }
+    stored.set(`resp_${answer.id}`, answer.promptTokens + answer.outputTokens);
   }
 
   #fail(sink: ResponseSink, reply: OpenAIErrorReply): void {
@@ -443,27 +490,6 @@ export class EndpointEngine {
   #createRng(): Rng {
     return mulberry32((this.#seed ^ hashString(this.id)) >>> 0);
   }
-}
-
-/**
- * Stream deltas of tool calls as OpenAI sends them: per call a first delta with index, id, type and
- * name, then the arguments in fragments of about a token (4 characters). Each delta is one output
- * token. Tool calls are not cut by max_tokens.
- */
-function toolCallDeltas(
-  calls: readonly PlannedToolCall[],
-  idOf: (index: number) => string,
-): Record<string, unknown>[] {
-  return calls.flatMap((call, index) => [
-    {
-      tool_calls: [
-        { index, id: idOf(index), type: 'function', function: { name: call.name, arguments: '' } },
-      ],
-    },
-    ...fragments(call.arguments, 4).map((part) => ({
-      tool_calls: [{ index, function: { arguments: part } }],
-    })),
-  ]);
 }
 
 /** `text` in pieces of `size` characters (one piece for an empty text). */

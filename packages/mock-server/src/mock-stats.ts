@@ -1,12 +1,18 @@
-/** Counters of one endpoint. Control-plane requests (`/__control`, `/__stats`) are not counted. */
+/**
+ * Counters of one endpoint. "Requests" are the generating ones — `POST /v1/chat/completions` and
+ * `POST /v1/responses` alike (`byRoute` tells them apart). Control-plane requests (`/__control`,
+ * `/__stats`) are not counted.
+ */
 export interface MockStats {
-  /** Chat completion requests received (whatever became of them). */
+  /** Requests received (whatever became of them). */
   received: number;
-  /** Chat completions answered in full with status 200. */
+  /** Requests received per route: `/v1/chat/completions`, `/v1/responses`. */
+  byRoute: Record<string, number>;
+  /** Requests answered in full with status 200. */
   completed: number;
-  /** Chat requests answered with an error status, or cut by an injected disconnect. */
+  /** Requests answered with an error status, or cut by an injected disconnect. */
   failed: number;
-  /** Chat requests whose client went away before the answer was finished (incl. hangs). */
+  /** Requests whose client went away before the answer was finished (incl. hangs). */
   aborted: number;
   /** Requests holding a slot now. */
   inFlight: number;
@@ -14,7 +20,7 @@ export interface MockStats {
   /** Requests waiting for a slot now. */
   queued: number;
   maxQueued: number;
-  /** Answers by HTTP status (chat completions only). */
+  /** Answers by HTTP status (generating requests only). */
   byStatus: Record<string, number>;
   /** Injected faults by kind (`rateLimit`, `error`, `hang`, `disconnect`, `stall`, `malformed`). */
   faults: Record<string, number>;
@@ -24,7 +30,7 @@ export interface MockStats {
   tokensOut: number;
   /** Prompt tokens served from the prefix cache. */
   cachedTokensIn: number;
-  /** Chat requests received per `x-request-id` (else `x-tiered-request-id`) header. */
+  /** Requests received per `x-request-id` (else `x-tiered-request-id`) header. */
   byRequestId: Record<string, number>;
   /** Distinct `Authorization` header values seen on any route (at most 50), for key-leak tests. */
   authorization: string[];
@@ -39,6 +45,7 @@ export const MAX_AUTHORIZATION_VALUES = 50;
 export function createMockStats(): MockStats {
   return {
     received: 0,
+    byRoute: {},
     completed: 0,
     failed: 0,
     aborted: 0,
@@ -61,6 +68,7 @@ export function createMockStats(): MockStats {
 export function snapshotStats(stats: MockStats): MockStats {
   return {
     ...stats,
+    byRoute: { ...stats.byRoute },
     byStatus: { ...stats.byStatus },
     faults: { ...stats.faults },
     byRequestId: { ...stats.byRequestId },

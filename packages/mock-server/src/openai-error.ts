@@ -43,6 +43,28 @@ export const contextLengthExceeded = (
     'context_length_exceeded',
   );
 
+/**
+ * 400 `context_length_exceeded` as the Responses API words it: no token counts, `param: 'input'`.
+ */
+export const inputTooLong = (): OpenAIErrorReply =>
+  reply(
+    400,
+    'Your input exceeds the context window of this model. Please adjust your input and try again.',
+    'invalid_request_error',
+    'input',
+    'context_length_exceeded',
+  );
+
+/** 400 for a `previous_response_id` this endpoint did not produce (or has forgotten). */
+export const previousResponseNotFound = (id: string): OpenAIErrorReply =>
+  reply(
+    400,
+    `Previous response with id '${id}' not found.`,
+    'invalid_request_error',
+    'previous_response_id',
+    'previous_response_not_found',
+  );
+
 /** 401 for a missing or wrong key. Never echoes the key it was given. */
 export const invalidApiKey = (): OpenAIErrorReply =>
   reply(
