@@ -55,6 +55,15 @@ export interface EndpointOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** What the model supports. @default all true */
   readonly capabilities?: Capabilities | undefined;
+  /**
+   * How this endpoint takes OpenAI Responses API calls (`POST …/responses` through `router.fetch`):
+   * `'native'` — it serves `POST {baseURL}/responses` itself (OpenAI, Azure OpenAI, …) and gets
+   * the call as it is, answering in its own words; `'translate'` — the router translates the call
+   * into a chat completion for it and the answer back. Only `'native'` endpoints take calls that
+   * cannot be translated (`previous_response_id`, built-in tools, `background`, …). Chat
+   * completion calls go to `{baseURL}/chat/completions` either way. @default 'translate'
+   */
+  readonly responsesApi?: 'native' | 'translate' | undefined;
 }
 
 /** Retries, failover and the retry budget. */
@@ -197,12 +206,15 @@ export interface ResolvedEndpoint {
   readonly index: number;
   readonly baseURL: string;
   readonly chatURL: string;
+  /** `{baseURL}/responses`, for Responses calls to a native endpoint. */
+  readonly responsesURL: string;
   readonly modelsURL: string;
   readonly model: string;
   readonly contextWindow: number;
   readonly maxConcurrency: number;
   readonly price: Price;
   readonly capabilities: Required<{ [K in keyof Capabilities]: boolean }>;
+  readonly responsesApi: 'native' | 'translate';
   /** Authorization + the endpoint's own headers: sent to this endpoint only. */
   readonly headers: Readonly<Record<string, string>>;
   /** The key and credential-like header values, redacted from anything upstream says. */
@@ -260,6 +272,7 @@ const endpointKeys = [
   'price',
   'headers',
   'capabilities',
+  'responsesApi',
 ] as const;
 
 // Looked up per call so msw (which patches globalThis.fetch after import) can intercept.
@@ -604,6 +617,11 @@ function resolveEndpoint(
     vision: optionalBoolean(`${at}.capabilities.vision`, caps.vision),
   };
 
+  const responsesApi = value.responsesApi ?? 'translate';
+  if (responsesApi !== 'native' && responsesApi !== 'translate') {
+    fail(`${at}.responsesApi`, "`'native'` or `'translate'`", value.responsesApi);
+  }
+
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const extra = optionalObject(`${at}.headers`, value.headers);
   for (const [name, v] of Object.entries(extra)) {
@@ -627,12 +645,14 @@ function resolveEndpoint(
     index,
     baseURL,
     chatURL: `${baseURL}/chat/completions`,
+    responsesURL: `${baseURL}/responses`,
     modelsURL: `${baseURL}/models`,
     model,
     contextWindow,
     maxConcurrency,
     price: Object.freeze(price),
     capabilities: Object.freeze(capabilities),
+    responsesApi,
     headers: Object.freeze(headers),
     secrets: Object.freeze(secretsOf(apiKey, headers)),
   });

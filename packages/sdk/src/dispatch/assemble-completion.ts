@@ -3,6 +3,7 @@ import type {
   ChatCompletionChunk,
   ChatCompletionMessageFunctionToolCall,
 } from 'openai/resources/chat/completions';
+import { attachNativeAnswer, nativeAnswerOf } from './native-answer.js';
 
 interface ChoiceState {
   role: 'assistant';
@@ -23,6 +24,7 @@ interface ChoiceState {
 export class CompletionAssembler {
   #first: ChatCompletionChunk | undefined;
   #usage: ChatCompletion['usage'];
+  #native: string | object | undefined;
   readonly #choices: ChoiceState[] = [];
 
   add(chunk: ChatCompletionChunk): void {
@@ -69,7 +71,11 @@ export class CompletionAssembler {
           state.logprobs.refusal = [...(state.logprobs.refusal ?? []), ...c.logprobs.refusal];
         }
       }
-      if (c.finish_reason) state.finishReason = c.finish_reason;
+      if (c.finish_reason) {
+        state.finishReason = c.finish_reason;
+        // A native Responses stream's final event: the caller gets that response, as sent.
+        this.#native ??= nativeAnswerOf(chunk);
+      }
     }
   }
 
@@ -97,6 +103,7 @@ export class CompletionAssembler {
     if (first?.system_fingerprint) completion.system_fingerprint = first.system_fingerprint;
     if (first?.service_tier) completion.service_tier = first.service_tier;
     if (this.#usage) completion.usage = this.#usage;
+    if (this.#native) attachNativeAnswer(completion, this.#native);
     return completion;
   }
 }

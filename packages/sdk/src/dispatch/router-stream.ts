@@ -4,8 +4,9 @@ import { StreamInterruptedError, type TieredError } from '../errors.js';
 import { STALL_TIMEOUT } from '../internal/abort.js';
 import { redact } from '../internal/redact.js';
 import { AttemptFailure } from './attempt-failure.js';
-import { parseChunk, type StreamItem } from './parse-chunk.js';
+import type { StreamItem } from './parse-chunk.js';
 import type { SseReader } from './sse-reader.js';
+import { STREAM_END, type WireCodec } from './wire-codec.js';
 
 const SKIP = Symbol('skip');
 
@@ -38,6 +39,8 @@ export interface RouterStreamSpec {
   readonly head: readonly StreamItem[];
   readonly ended: boolean;
   readonly rest: SseReader;
+  /** Reads the rest of the stream as the attempt read its head. */
+  readonly codec: WireCodec;
   readonly controller: AbortController;
   /** Pass on the usage-only final chunk (the caller asked for `include_usage`). */
   readonly streamUsage: boolean;
@@ -166,17 +169,15 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
     const spec = this.#spec;
     if (data === undefined) {
       throw this.#fail(
-        this.#interrupted('incomplete', `Stream from ${spec.endpointId} ended without [DONE]`),
+        this.#interrupted(
+          'incomplete',
+          `Stream from ${spec.endpointId} ended without ${spec.codec.endMarker}`,
+        ),
       );
     }
-    if (data === '[DONE]') {
-      this.#ended = true;
-      this.#settle(this.#success());
-      return undefined;
-    }
-    let chunk: ChatCompletionChunk;
+    let item: StreamItem | typeof STREAM_END;
     try {
-      chunk = parseChunk(data, spec.endpointId);
+      item = spec.codec.decode(data, spec.endpointId);
     } catch (cause) {
       const reason =
         cause instanceof AttemptFailure && cause.failure === 'server'
@@ -185,9 +186,20 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       const message = redact((cause as Error).message, spec.secrets);
       throw this.#fail(this.#interrupted(reason, message));
     }
+    if (item === STREAM_END) {
+      this.#ended = true;
+      this.#settle(this.#success());
+      return undefined;
+    }
     this.#lastChunkAt = spec.now();
-    this.#note(chunk);
-    return this.#wanted(chunk) ? { data, chunk } : SKIP;
+    this.#note(item.chunk);
+    if (item.final) {
+      // A native Responses stream ends with its terminal event, which the caller still gets.
+      this.#ended = true;
+      this.#settle(this.#success());
+      return item;
+    }
+    return this.#wanted(item.chunk) ? item : SKIP;
   }
 
   /**

@@ -1,15 +1,18 @@
-import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { FetchLike, ResolvedEndpoint } from '../config.js';
 import { FIRST_TOKEN_TIMEOUT, HEDGE_LOST, linkAbort } from '../internal/abort.js';
 import { redact } from '../internal/redact.js';
 import { AttemptFailure } from './attempt-failure.js';
 import { failureFromResponse } from './failure-from-response.js';
-import { parseChunk, type StreamItem } from './parse-chunk.js';
+import type { StreamItem } from './parse-chunk.js';
 import { SseReader } from './sse-reader.js';
+import { STREAM_END, type WireCodec } from './wire-codec.js';
 
 /** One attempt: one endpoint, one HTTP exchange. */
 export interface AttemptSpec {
   readonly endpoint: ResolvedEndpoint;
+  /** How this attempt speaks to the endpoint: URL, and how its answer is read. */
+  readonly codec: WireCodec;
   /** The request JSON for this endpoint. */
   readonly body: string;
   /**
@@ -40,7 +43,7 @@ export type AttemptResult =
       readonly kind: 'stream';
       /** Chunks up to and including the first content token. */
       readonly head: readonly StreamItem[];
-      /** The stream ended (`[DONE]`) within the head. */
+      /** The stream ended (`[DONE]`, or a native final event) within the head. */
       readonly ended: boolean;
       readonly rest: SseReader;
       /** Aborts the upstream request. */
@@ -56,7 +59,7 @@ export type AttemptResult =
  * Network, first-token timeout and upstream errors are all classified here.
  */
 export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
-  const { endpoint } = spec;
+  const { endpoint, codec } = spec;
   const controller = new AbortController();
   const unlink = linkAbort(spec.signal, controller);
   const timer = setTimeout(() => controller.abort(FIRST_TOKEN_TIMEOUT), spec.firstTokenTimeoutMs);
@@ -66,7 +69,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   try {
     let res: Response;
     try {
-      res = await spec.fetch(endpoint.chatURL, {
+      res = await spec.fetch(codec.url(endpoint), {
         method: 'POST',
         headers: spec.headers,
         body: spec.body,
@@ -89,7 +92,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       } catch (error) {
         throw networkFailure(error, controller.signal, spec);
       }
-      return { kind: 'completion', completion: parseCompletion(text, contentType, endpoint.id) };
+      return { kind: 'completion', completion: codec.completion(text, contentType, endpoint.id) };
     }
 
     if (!contentType.includes('text/event-stream') || !res.body) {
@@ -114,29 +117,18 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       if (data === undefined) {
         throw new AttemptFailure(
           'connection',
-          `Endpoint ${endpoint.id} ended the stream before the first token, without [DONE]`,
+          `Endpoint ${endpoint.id} ended the stream before the first token, without ${codec.endMarker}`,
         );
       }
-      if (data === '[DONE]') {
+      const item = codec.decode(data, endpoint.id);
+      if (item !== STREAM_END) head.push(item);
+      const ended = item === STREAM_END || item.final === true;
+      if (ended || codec.firstToken(item)) {
         keepOpen = true;
         return {
           kind: 'stream',
           head,
-          ended: true,
-          rest,
-          controller,
-          unlink,
-          ttftMs: spec.now() - started,
-        };
-      }
-      const chunk = parseChunk(data, endpoint.id);
-      head.push({ data, chunk });
-      if (isFirstToken(chunk)) {
-        keepOpen = true;
-        return {
-          kind: 'stream',
-          head,
-          ended: false,
+          ended,
           rest,
           controller,
           unlink,
@@ -188,50 +180,6 @@ async function readBody(res: Response, endpointId: string): Promise<string> {
     }
     text += decoder.decode(value, { stream: true });
   }
-}
-
-/** The first chunk the caller would see as output: text, a tool call, a refusal, or the end. */
-function isFirstToken(chunk: ChatCompletionChunk): boolean {
-  const choice = chunk.choices[0];
-  if (!choice) return false;
-  const delta = choice.delta;
-  return (
-    (typeof delta?.content === 'string' && delta.content.length > 0) ||
-    (Array.isArray(delta?.tool_calls) && delta.tool_calls.length > 0) ||
-    (typeof delta?.refusal === 'string' && delta.refusal.length > 0) ||
-    choice.finish_reason != null
-  );
-}
-
-function parseCompletion(text: string, contentType: string, endpointId: string): ChatCompletion {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // No cause: a SyntaxError's message quotes the upstream text.
-    const what = contentType.includes('json')
-      ? 'invalid JSON'
-      : `\`${contentType || 'no content type'}\``;
-    throw new AttemptFailure(
-      'bad_response',
-      `Endpoint ${endpointId} answered 200 with ${what}, not a completion`,
-    );
-  }
-  const o = value as { error?: { message?: unknown }; choices?: unknown } | null;
-  if (o?.error) {
-    const message = typeof o.error.message === 'string' ? `: ${o.error.message.slice(0, 300)}` : '';
-    throw new AttemptFailure(
-      'server',
-      `Endpoint ${endpointId} answered 200 with an error body${message}`,
-    );
-  }
-  if (!Array.isArray(o?.choices)) {
-    throw new AttemptFailure(
-      'bad_response',
-      `Endpoint ${endpointId} answered 200 without \`choices\``,
-    );
-  }
-  return value as ChatCompletion;
 }
 
 function networkFailure(error: unknown, signal: AbortSignal, spec: AttemptSpec): AttemptFailure {

@@ -1,9 +1,9 @@
 import type { CompletionUsage } from 'openai/resources/completions';
-import { bodyFor } from '../estimate/estimate-request.js';
 import type { AttemptKind } from '../events.js';
 import { MAX_TIMER_MS } from '../internal/validate.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
 import { AttemptFailure, streamFailureClass, TrialElsewhere } from './attempt-failure.js';
+import { chatCodec } from './chat-codec.js';
 import {
   emitAttemptError,
   emitEject,
@@ -12,6 +12,7 @@ import {
   emitRestore,
 } from './emit-events.js';
 import type { AttemptOutcome, Call, Engine, StreamSettlement } from './engine.js';
+import { responsesCodec } from './responses-codec.js';
 import { RouterStream, type StreamOutcome } from './router-stream.js';
 import { type AttemptResult, runAttempt } from './run-attempt.js';
 
@@ -121,11 +122,15 @@ export async function trackedAttempt(
     ),
   );
 
+  // A Responses call goes as it is to an endpoint that speaks the Responses API; every other call
+  // (and a Responses call, translated) goes as a chat completion.
+  const codec = facts.responses && e.responsesApi === 'native' ? responsesCodec : chatCodec;
   let result: AttemptResult;
   try {
     result = await runAttempt({
       endpoint: e,
-      body: bodyFor(facts, e.model, !plainUpstream),
+      codec,
+      body: codec.body(facts, e.model, !plainUpstream),
       callerStream: facts.stream,
       wholeAnswer: plainUpstream,
       headers: headersFor(e.headers, call),
@@ -222,6 +227,7 @@ export async function trackedAttempt(
     head: result.head,
     ended: result.ended,
     rest: result.rest,
+    codec,
     controller: result.controller,
     // A plain call assembles its completion from the stream, usage chunk included.
     streamUsage: facts.streamUsage || !facts.stream,

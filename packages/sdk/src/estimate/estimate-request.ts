@@ -6,6 +6,17 @@ export interface RequestNeeds {
   readonly tools: boolean;
   readonly jsonSchema: boolean;
   readonly vision: boolean;
+  /** Only an endpoint with `responsesApi: 'native'` can serve it (a Responses call that cannot be translated). */
+  readonly nativeResponses?: boolean | undefined;
+}
+
+/** What a call made through the Responses API adds to its facts. */
+export interface ResponsesFacts {
+  /**
+   * The Responses body without `model` and `stream`, as `{...}`, for endpoints that take it
+   * natively; serialized on first use, then kept for the call's other attempts.
+   */
+  readonly nativeTail: () => string;
 }
 
 /** The facts the policy routes on, read from a request body once per call. */
@@ -31,6 +42,21 @@ export interface RequestFacts {
   readonly bodyTail: string;
   /** `stream_options` for a streamed request: the caller's, with `include_usage: true`. */
   readonly streamOptions: string;
+  /** Set when the call came through the Responses API (`POST …/responses`). */
+  readonly responses?: ResponsesFacts | undefined;
+}
+
+// Facts read before the call reached the engine (a Responses call, translated), by body object.
+const prepared = new WeakMap<object, RequestFacts>();
+
+/**
+ * Hands the engine facts read elsewhere: `estimateRequest(body)` then returns them as they are. The
+ * Responses adapter translates a call into a chat body and reads its facts once; sessions and the
+ * router pass the body along as any other, and no second estimate is made.
+ */
+export function withFacts<T extends object>(body: T, facts: RequestFacts): T {
+  prepared.set(body, facts);
+  return body;
 }
 
 /**
@@ -42,6 +68,8 @@ export function estimateRequest(body: RouterChatParams): RequestFacts {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('Failed to route the call: the body must be an object');
   }
+  const known = prepared.get(body);
+  if (known) return known;
   const { messages, model, stream, max_tokens, max_completion_tokens } = body;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new InvalidRequestError(

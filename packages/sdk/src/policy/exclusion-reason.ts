@@ -40,6 +40,7 @@ export function exclusionReason(
   if (needs.tools && !e.capabilities.tools) return 'no tool calling';
   if (needs.jsonSchema && !e.capabilities.jsonSchema) return 'no json_schema';
   if (needs.vision && !e.capabilities.vision) return 'no vision';
+  if (needs.nativeResponses && e.responsesApi !== 'native') return 'no native Responses API';
   const prompt = s.promptTokensFor(input.promptChars, input.imageParts * imageTokens);
   const needed = Math.ceil(prompt * (1 + contextMargin)) + input.outputTokens;
   if (needed > e.contextWindow) {
