@@ -2,6 +2,9 @@ import type { CallOptions, RouteHints, RouterInternals } from './call-types.js';
 import type { FetchLike } from './config.js';
 import { RouterStream } from './dispatch/router-stream.js';
 import { TieredError, UpstreamError } from './errors.js';
+import { prepareResponsesCall } from './responses/prepare-responses-call.js';
+import { responseJson } from './responses/response-json.js';
+import { responsesSseBody } from './responses/responses-sse-body.js';
 import { routeOf } from './route-of.js';
 
 const encoder = new TextEncoder();
@@ -23,8 +26,10 @@ const STATUS: Record<string, number> = {
 
 /**
  * `router.fetch`: a `fetch` that routes OpenAI-compatible requests, for any client that takes a
- * custom fetch (`openai`, Vercel AI SDK, LangChain). `POST …/chat/completions` is routed;
- * `GET …/models` lists what `model` may name. Hints travel as headers (`x-tiered-tier`,
+ * custom fetch (`openai`, Vercel AI SDK, LangChain, the OpenAI Agents SDK). `POST
+ * …/chat/completions` and `POST …/responses` (the Responses API: translated into the chat
+ * completion the engine runs, or sent as it is to endpoints with `responsesApi: 'native'`) are
+ * routed; `GET …/models` lists what `model` may name. Hints travel as headers (`x-tiered-tier`,
  * `x-tiered-endpoint`, `x-tiered-session`, `x-tiered-priority`, `x-tiered-deadline-ms`); responses
  * carry `x-tiered-endpoint`, `x-tiered-tier` and `x-tiered-request-id`. No caller header is forwarded
  * upstream — above all not its `Authorization`: each endpoint gets its own key only.
@@ -38,11 +43,12 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
     const signal = init?.signal ?? request?.signal ?? undefined;
 
     if (method === 'GET' && url.pathname.endsWith('/models')) return modelsResponse(router);
-    if (method !== 'POST' || !url.pathname.endsWith('/chat/completions')) {
+    const responses = method === 'POST' && url.pathname.endsWith('/responses');
+    if (!responses && (method !== 'POST' || !url.pathname.endsWith('/chat/completions'))) {
       return errorResponse(
         404,
         'not_found',
-        `Tiered routes POST /chat/completions and GET /models, not ${method} ${url.pathname}`,
+        `Tiered routes POST /chat/completions, POST /responses and GET /models, not ${method} ${url.pathname}`,
       );
     }
 
@@ -61,7 +67,10 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
 
     const options: CallOptions = { signal, route: hintsFrom(headers) };
     try {
-      const result = await router.create(body as never, options);
+      // One engine: a Responses call runs as the chat completion it translates to (or, natively,
+      // as it is), and its answer is turned back into a response object or Responses events.
+      const call = responses ? prepareResponsesCall(body, router.config) : body;
+      const result = await router.create(call as never, options);
       const route = routeOf(result);
       const routeHeaders = {
         'x-tiered-endpoint': route?.endpointId ?? '',
@@ -69,12 +78,18 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
         'x-tiered-request-id': route?.requestId ?? '',
       };
       if (!(result instanceof RouterStream)) {
-        return new Response(JSON.stringify(result), {
+        const json = responses
+          ? responseJson(result, body as Record<string, unknown>, route?.requestId ?? '')
+          : JSON.stringify(result);
+        return new Response(json, {
           status: 200,
           headers: { 'content-type': 'application/json', ...routeHeaders },
         });
       }
-      return new Response(sseBody(result), {
+      const stream = responses
+        ? responsesSseBody(result, body as Record<string, unknown>)
+        : sseBody(result);
+      return new Response(stream, {
         status: 200,
         headers: {
           'content-type': 'text/event-stream',
