@@ -389,6 +389,20 @@ describe('resolveConfig: defaults', () => {
     expect(o?.chatURL).toBe('https://api.example.com/v1/chat/completions');
   });
 
+  it('takes responsesApi native or translate (the default), and refuses anything else', () => {
+    const endpoints = [{ ...edge, responsesApi: 'native' as const }, origin];
+    const [e, o] = resolveConfig(options({ endpoints })).endpoints;
+    expect(e?.responsesApi).toBe('native');
+    expect(e?.responsesURL).toBe('http://10.0.0.5:8000/v1/responses');
+    expect(o?.responsesApi).toBe('translate');
+    expectFailure(
+      options({ endpoints: [{ ...edge, responsesApi: 'yes' as never }, origin] }),
+      'endpoints[0].responsesApi',
+      "`'native'` or `'translate'`",
+      '`"yes"`',
+    );
+  });
+
   it('defaults capabilities to all true, price to free and concurrency to unlimited', () => {
     const endpoints = [{ ...edge, capabilities: { vision: false } }, origin];
     const config = resolveConfig(options({ endpoints }));
