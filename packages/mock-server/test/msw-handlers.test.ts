@@ -61,6 +61,21 @@ describe('createMockHandlers', () => {
     expect(chunks.at(-1)?.usage?.total_tokens).toBeGreaterThan(6);
   });
 
+  it('answers the Responses API, plain and streamed', async () => {
+    const response = await client('edge-1').responses.create({ model: 'small', input: 'hello' });
+    expect(response.output_text).toMatch(/^edge-1:/);
+    const events = [];
+    const stream = await client('origin').responses.create({
+      model: 'big',
+      input: 'hello',
+      stream: true,
+    });
+    for await (const event of stream) events.push(event.type);
+    expect(events[0]).toBe('response.created');
+    expect(events.at(-1)).toBe('response.completed');
+    expect(mock.endpoint('origin').stats().byRoute).toEqual({ '/v1/responses': 1 });
+  });
+
   it('injects faults and outages', async () => {
     await mock.endpoint('edge-1').control({ faults: { rateLimitRate: 1 } });
     await expect(
