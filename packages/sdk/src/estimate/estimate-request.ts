@@ -46,8 +46,10 @@ export interface RequestFacts {
   readonly responses?: ResponsesFacts | undefined;
 }
 
-// Facts read before the call reached the engine (a Responses call, translated), by body object.
-const prepared = new WeakMap<object, RequestFacts>();
+// Facts read before the call reached the engine (a Responses call, translated), carried on the
+// body the router itself built: a hidden symbol property, not a WeakMap — a WeakMap entry per call
+// costs the garbage collector more than the whole estimate.
+const FACTS = Symbol('tiered.facts');
 
 /**
  * Hands the engine facts read elsewhere: `estimateRequest(body)` then returns them as they are. The
@@ -55,7 +57,7 @@ const prepared = new WeakMap<object, RequestFacts>();
  * router pass the body along as any other, and no second estimate is made.
  */
 export function withFacts<T extends object>(body: T, facts: RequestFacts): T {
-  prepared.set(body, facts);
+  Object.defineProperty(body, FACTS, { value: facts });
   return body;
 }
 
@@ -68,7 +70,7 @@ export function estimateRequest(body: RouterChatParams): RequestFacts {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('Failed to route the call: the body must be an object');
   }
-  const known = prepared.get(body);
+  const known = (body as { [FACTS]?: RequestFacts })[FACTS];
   if (known) return known;
   const { messages, model, stream, max_tokens, max_completion_tokens } = body;
   if (!Array.isArray(messages) || messages.length === 0) {
