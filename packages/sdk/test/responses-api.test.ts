@@ -269,6 +269,50 @@ describe('router.fetch POST /responses, translated to chat completions', () => {
     expect(lab.events.filter(([n]) => n === 'request:error')).toHaveLength(2);
   });
 
+  it('aborts upstream when the caller aborts mid-stream', async () => {
+    lab = await startLab([
+      edgeProfile('edge-1', { outputTokens: 200, decodeTokensPerSec: 100 }),
+      originProfile(),
+    ]);
+    const controller = new AbortController();
+    const stream = await client(lab).responses.create(
+      { model: 'edge-1', input: 'long answer', stream: true },
+      { signal: controller.signal },
+    );
+    const seen: string[] = [];
+    await read(
+      (async function* () {
+        for await (const event of stream) {
+          seen.push(event.type);
+          if (event.type === 'response.output_text.delta') controller.abort();
+          yield event;
+        }
+      })(),
+    );
+    expect(seen).not.toContain('response.completed');
+    await expect.poll(() => lab.mock.endpoint('edge-1').stats().aborted).toBe(1);
+    expect(lab.mock.endpoint('edge-1').stats()).toMatchObject({ completed: 0, inFlight: 0 });
+  });
+
+  it('joins a session through x-tiered-session, sticking to the endpoint that served it', async () => {
+    lab = await startLab();
+    const openai = client(lab);
+    const served = new Set<string | null>();
+    for (let i = 0; i < 4; i++) {
+      const { response } = await openai.responses
+        .create(
+          { model: 'edge', input: `step ${i}`, max_output_tokens: 4 },
+          { headers: { 'x-tiered-session': 'agent-1' } },
+        )
+        .withResponse();
+      served.add(response.headers.get('x-tiered-endpoint'));
+    }
+    expect(served.size).toBe(1);
+    expect(
+      lab.events.filter(([n, p]) => n === 'request:start' && p.sessionId === 'agent-1'),
+    ).toHaveLength(4);
+  });
+
   it('refuses a malformed body with a 400 naming the field, sending nothing', async () => {
     lab = await startLab();
     const error = await client(lab)
