@@ -198,6 +198,7 @@ describe('translateResponsesRequest', () => {
       'input[0].content[0].file_id',
     ],
     [{ input: 'x', some_new_field: 1 }, 'some_new_field'],
+    [{ input: 'x', toString: 1 }, 'toString'],
   ])('leaves %j to native endpoints, naming %s', (body, field) => {
     const { chat, nativeOnly } = translateResponsesRequest(body);
     expect(chat).toBeUndefined();

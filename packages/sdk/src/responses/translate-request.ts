@@ -107,7 +107,7 @@ export function translateResponsesRequest(body: Json): TranslatedRequest {
       if (value === true) t.native('background', STATEFUL.background as string);
     } else if ((SAME as readonly string[]).includes(key)) {
       chat[key] = value;
-    } else if (key in STATEFUL) {
+    } else if (Object.hasOwn(STATEFUL, key)) {
       t.native(key, STATEFUL[key] as string);
     } else if (!DROPPED.has(key)) {
       t.native(key, 'has no chat completions equivalent');
