@@ -182,4 +182,13 @@ describe('EndpointEngine', () => {
       expect(JSON.parse(r.body).error.type).toBe('invalid_request_error');
     }
   });
+
+  it('records the trace context each chat request carried, and none for requests without', async () => {
+    const engine = new EndpointEngine({ profile });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await call(engine, { messages }, { 'x-tiered-request-id': 'r1', traceparent, baggage: 'k=v' });
+    await call(engine, { messages }, { 'x-tiered-request-id': 'r2' });
+    expect(engine.stats().traceHeaders).toEqual([{ requestId: 'r1', traceparent, baggage: 'k=v' }]);
+    expect(engine.stats().received).toBe(2);
+  });
 });

@@ -6,8 +6,10 @@ import type { AnswerRenderer, MockAnswer, MockToolCall } from './mock-answer.js'
 import {
   createMockStats,
   MAX_AUTHORIZATION_VALUES,
+  MAX_TRACE_HEADERS,
   type MockStats,
   snapshotStats,
+  type TraceHeaders,
 } from './mock-stats.js';
 import {
   contextLengthExceeded,
@@ -264,6 +266,7 @@ export class EndpointEngine {
     if (requestId !== undefined) {
       stats.byRequestId[requestId] = (stats.byRequestId[requestId] ?? 0) + 1;
     }
+    this.#recordTraceHeaders(req, requestId);
     // Draw in arrival order, before any await: the same seed and the same order of arrivals give
     // the same faults and jitter, however the timing of earlier requests turned out.
     const rng = mulberry32(Math.floor(this.#rng() * 4294967296));
@@ -480,6 +483,20 @@ export class EndpointEngine {
     }
     this.#authorization.add(value);
     this.#stats.authorization.push(value);
+  }
+
+  #recordTraceHeaders(req: EngineRequest, requestId: string | undefined): void {
+    const traceparent = header(req, 'traceparent');
+    const tracestate = header(req, 'tracestate');
+    const baggage = header(req, 'baggage');
+    if (traceparent === undefined && tracestate === undefined && baggage === undefined) return;
+    if (this.#stats.traceHeaders.length >= MAX_TRACE_HEADERS) return;
+    const seen: TraceHeaders = {};
+    if (requestId !== undefined) seen.requestId = requestId;
+    if (traceparent !== undefined) seen.traceparent = traceparent;
+    if (tracestate !== undefined) seen.tracestate = tracestate;
+    if (baggage !== undefined) seen.baggage = baggage;
+    this.#stats.traceHeaders.push(seen);
   }
 
   #sleep(ms: number, signal: AbortSignal): Promise<void> | undefined {

@@ -1,6 +1,6 @@
 export type { EngineClock, EngineRequest, ResponseSink } from './endpoint-engine.js';
 export { EndpointEngine, realClock } from './endpoint-engine.js';
-export type { MockStats } from './mock-stats.js';
+export type { MockStats, TraceHeaders } from './mock-stats.js';
 export type { OpenAIErrorBody } from './openai-error.js';
 export type { Timeline, TimelineInput } from './plan-timeline.js';
 export { planTimeline } from './plan-timeline.js';

@@ -36,7 +36,24 @@ export interface MockStats {
   authorization: string[];
   /** `GET /v1/models` and `GET /health` requests (probes). */
   probes: number;
+  /**
+   * The W3C trace context of chat requests that carried one, in arrival order (the first 1,000),
+   * for propagation tests: which `traceparent` each upstream request brought.
+   */
+  traceHeaders: TraceHeaders[];
 }
+
+/** Trace context headers one chat request carried, with its request id. */
+export interface TraceHeaders {
+  /** `x-request-id`, else `x-tiered-request-id`. */
+  requestId?: string;
+  traceparent?: string;
+  tracestate?: string;
+  baggage?: string;
+}
+
+/** Most trace-context records kept: enough for tests, bounded under load. */
+export const MAX_TRACE_HEADERS = 1000;
 
 /** Most distinct `Authorization` values kept: enough for leak tests, bounded under load. */
 export const MAX_AUTHORIZATION_VALUES = 50;
@@ -61,6 +78,7 @@ export function createMockStats(): MockStats {
     byRequestId: {},
     authorization: [],
     probes: 0,
+    traceHeaders: [],
   };
 }
 
@@ -73,5 +91,6 @@ export function snapshotStats(stats: MockStats): MockStats {
     faults: { ...stats.faults },
     byRequestId: { ...stats.byRequestId },
     authorization: [...stats.authorization],
+    traceHeaders: stats.traceHeaders.map((t) => ({ ...t })),
   };
 }
