@@ -13,6 +13,7 @@ import {
   requiredString,
 } from './internal/validate.js';
 import type { StateStore } from './store/state-store.js';
+import type { Telemetry } from './telemetry.js';
 
 /** A `fetch`-compatible function. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -195,6 +196,11 @@ export interface RouterOptions {
   readonly now?: (() => number) | undefined;
   /** Random source in [0, 1). @default `Math.random` */
   readonly random?: (() => number) | undefined;
+  /**
+   * Traces and metrics for every call: `openTelemetry()` from `@tiered/sdk/otel`, or any
+   * {@link Telemetry}. Without it nothing of the kind runs. @default off
+   */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /** An endpoint after validation, with what every attempt needs precomputed. */
@@ -209,6 +215,10 @@ export interface ResolvedEndpoint {
   /** `{baseURL}/responses`, for Responses calls to a native endpoint. */
   readonly responsesURL: string;
   readonly modelsURL: string;
+  /** Host of `baseURL`, for telemetry (`server.address`). */
+  readonly serverAddress: string;
+  /** Port of `baseURL`, or its scheme's default (`server.port`). */
+  readonly serverPort: number;
   readonly model: string;
   readonly contextWindow: number;
   readonly maxConcurrency: number;
@@ -242,6 +252,7 @@ export interface ResolvedConfig {
   readonly fetch: FetchLike;
   readonly now: () => number;
   readonly random: () => number;
+  readonly telemetry: Telemetry | undefined;
 }
 
 const routerKeys = [
@@ -260,6 +271,7 @@ const routerKeys = [
   'fetch',
   'now',
   'random',
+  'telemetry',
 ] as const;
 const endpointKeys = [
   'id',
@@ -457,6 +469,7 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
     fetch: optionalFunction<FetchLike>('fetch', raw.fetch, globalFetch),
     now: optionalFunction('now', raw.now, () => performance.now()),
     random: optionalFunction('random', raw.random, Math.random),
+    telemetry: resolveTelemetry(raw.telemetry),
   };
   return Object.freeze(config);
 }
@@ -530,6 +543,14 @@ function resolveStore(value: unknown): StateStore | undefined {
     );
   }
   return value as unknown as StateStore;
+}
+
+function resolveTelemetry(value: unknown): Telemetry | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value) || typeof value.startCall !== 'function') {
+    fail('telemetry', 'a Telemetry (e.g. `openTelemetry()` from `@tiered/sdk/otel`)', value);
+  }
+  return value as unknown as Telemetry;
 }
 
 function integerIn(field: string, value: unknown, fallback: number, min: number): number {
@@ -647,6 +668,8 @@ function resolveEndpoint(
     chatURL: `${baseURL}/chat/completions`,
     responsesURL: `${baseURL}/responses`,
     modelsURL: `${baseURL}/models`,
+    serverAddress: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    serverPort: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
     model,
     contextWindow,
     maxConcurrency,

@@ -36,11 +36,13 @@ import {
   TimeoutError,
 } from './errors.js';
 import { estimateRequest } from './estimate/estimate-request.js';
+import { requestParams } from './estimate/request-params.js';
 import type { RouterEventName, RouterEvents } from './events.js';
 import { createFetchAdapter } from './fetch-adapter.js';
 import { linkAbort } from './internal/abort.js';
 import { checkCallOptions } from './internal/check-call-options.js';
 import { priorityValue } from './internal/priority.js';
+import { traceHeadersOf } from './internal/trace-headers.js';
 import type { Pin } from './policy/exclusion-reason.js';
 import { createSession, type Session, type SessionOptions } from './session.js';
 import { EndpointSignals } from './signals/endpoint-signals.js';
@@ -398,6 +400,14 @@ class TieredRouter implements Router, Engine, RouterInternals {
       hedge,
       escalation,
       callerHeaders: checked.headers,
+      telemetry: config.telemetry?.startCall({
+        requestId,
+        model: facts.model,
+        stream: facts.stream,
+        sessionId: extras?.sessionId,
+        params: requestParams(body),
+        traceHeaders: traceHeadersOf(checked.headers),
+      }),
       signal: controller.signal,
       abortError,
       startedAt,
@@ -420,6 +430,7 @@ class TieredRouter implements Router, Engine, RouterInternals {
       model: facts.model,
       stream: facts.stream,
       sessionId: extras?.sessionId,
+      params: requestParams(body),
     }));
     try {
       return await execute(this, call);

@@ -12,12 +12,45 @@ export interface EventBase {
   readonly timestamp: number;
 }
 
-/** A call begins: the model it named (as given) and whether it streams. */
+/**
+ * A call's generation parameters, as the body set them (a field the body did not set, or set to
+ * something of the wrong type, is `undefined`). Never the messages.
+ */
+export interface RequestParams {
+  /** `max_completion_tokens` ?? `max_tokens`. */
+  readonly maxTokens: number | undefined;
+  readonly temperature: number | undefined;
+  readonly topP: number | undefined;
+  readonly frequencyPenalty: number | undefined;
+  readonly presencePenalty: number | undefined;
+  /** `stop`, as a list. */
+  readonly stopSequences: readonly string[] | undefined;
+  readonly seed: number | undefined;
+  /** `n`: choices asked for. */
+  readonly choiceCount: number | undefined;
+  /** `reasoning_effort`. */
+  readonly reasoningEffort: string | undefined;
+  /** `response_format.type` (`text`, `json_object`, `json_schema`). */
+  readonly responseFormat: string | undefined;
+}
+
+/** A call begins: the model it named (as given), whether it streams, and its parameters. */
 export interface RequestStartEvent extends EventBase {
   readonly requestId: string;
   readonly model: string | undefined;
   readonly stream: boolean;
   readonly sessionId: string | undefined;
+  readonly params: RequestParams;
+}
+
+/** What an answer said about itself: its id, the model that wrote it, why each choice stopped. */
+export interface ResponseMeta {
+  /** The completion's `id` (e.g. `chatcmpl-…`). */
+  readonly id: string | undefined;
+  /** The completion's `model`: what the endpoint says served it. */
+  readonly model: string | undefined;
+  /** `finish_reason` of each choice, by index. */
+  readonly finishReasons: readonly string[];
 }
 
 /** One endpoint as the policy scored it for a call. */
@@ -171,6 +204,12 @@ export interface RequestEndEvent extends EventBase {
   readonly usage: CompletionUsage | undefined;
   readonly costUsd: number;
   readonly stream: boolean;
+  /** The completion's `id`. */
+  readonly responseId: string | undefined;
+  /** The completion's `model`, as the endpoint reported it. */
+  readonly responseModel: string | undefined;
+  /** `finish_reason` of each choice, by index. */
+  readonly finishReasons: readonly string[];
 }
 
 /** A call ended with an error; `code` is the error class's stable code. */

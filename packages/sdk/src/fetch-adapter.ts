@@ -2,6 +2,7 @@ import type { CallOptions, RouteHints, RouterInternals } from './call-types.js';
 import type { FetchLike } from './config.js';
 import { RouterStream } from './dispatch/router-stream.js';
 import { TieredError, UpstreamError } from './errors.js';
+import { traceHeadersOf } from './internal/trace-headers.js';
 import { prepareResponsesCall } from './responses/prepare-responses-call.js';
 import { responseJson } from './responses/response-json.js';
 import { responsesSseBody } from './responses/responses-sse-body.js';
@@ -31,8 +32,10 @@ const STATUS: Record<string, number> = {
  * completion the engine runs, or sent as it is to endpoints with `responsesApi: 'native'`) are
  * routed; `GET …/models` lists what `model` may name. Hints travel as headers (`x-tiered-tier`,
  * `x-tiered-endpoint`, `x-tiered-session`, `x-tiered-priority`, `x-tiered-deadline-ms`); responses
- * carry `x-tiered-endpoint`, `x-tiered-tier` and `x-tiered-request-id`. No caller header is forwarded
- * upstream — above all not its `Authorization`: each endpoint gets its own key only.
+ * carry `x-tiered-endpoint`, `x-tiered-tier` and `x-tiered-request-id`. Of the caller's headers only
+ * the W3C trace context (`traceparent`, `tracestate`, `baggage`) is forwarded upstream — never its
+ * `Authorization` or anything else: each endpoint gets its own key only. With telemetry on, an
+ * incoming `traceparent` parents the call's span.
  */
 export function createFetchAdapter(router: RouterInternals): FetchLike {
   return async (input, init) => {
@@ -65,7 +68,13 @@ export function createFetchAdapter(router: RouterInternals): FetchLike {
       );
     }
 
-    const options: CallOptions = { signal, route: hintsFrom(headers) };
+    // Trace context is the one thing of the caller's that travels upstream, so the endpoints'
+    // spans join the caller's trace.
+    const options: CallOptions = {
+      signal,
+      route: hintsFrom(headers),
+      headers: traceHeadersOf(headers),
+    };
     try {
       // One engine: a Responses call runs as the chat completion it translates to (or, natively,
       // as it is), and its answer is turned back into a response object or Responses events.

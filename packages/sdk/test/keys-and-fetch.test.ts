@@ -132,6 +132,67 @@ describe('router.fetch under the official openai client', () => {
   });
 });
 
+describe('router.fetch and trace context', () => {
+  it('forwards the caller’s traceparent / tracestate / baggage upstream, and no other caller header', async () => {
+    const sent: Headers[] = [];
+    lab = await startLab(
+      [edgeProfile('edge-1', { apiKey: 'edge-key-1' }), originProfile({ apiKey: 'origin-key' })],
+      {
+        // Records every upstream request's headers as the router sent them.
+        fetch: (input, init) => {
+          sent.push(new Headers(init?.headers));
+          return globalThis.fetch(input, init);
+        },
+      },
+    );
+    const trace = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'vendor=opaque',
+      baggage: 'tenant=acme',
+    };
+    const res = await lab.router.fetch('http://tiered.local/v1/chat/completions', {
+      method: 'POST',
+      headers: {
+        ...trace,
+        authorization: 'Bearer caller-secret',
+        cookie: 'session=1',
+        'x-private': 'do-not-forward',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+    });
+    expect(res.status).toBe(200);
+    await res.json();
+    const requestId = res.headers.get('x-tiered-request-id') ?? '';
+    expect(lab.mock.endpoint('edge-1').stats().traceHeaders).toEqual([{ requestId, ...trace }]);
+    expect(lab.mock.endpoint('edge-1').stats().authorization).toEqual(['Bearer edge-key-1']);
+    expect(sent).toHaveLength(1);
+    expect([...(sent[0] as Headers).keys()].sort()).toEqual(
+      [
+        'authorization',
+        'baggage',
+        'content-type',
+        'traceparent',
+        'tracestate',
+        'x-tiered-request-id',
+      ].sort(),
+    );
+
+    // Without trace headers, nothing of the caller's goes upstream at all.
+    await (
+      await lab.router.fetch('http://tiered.local/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'x-private': 'do-not-forward' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+      })
+    ).json();
+    expect([...(sent[1] as Headers).keys()].sort()).toEqual(
+      ['authorization', 'content-type', 'x-tiered-request-id'].sort(),
+    );
+    expect(lab.mock.endpoint('edge-1').stats().traceHeaders).toHaveLength(1);
+  });
+});
+
 describe('route.session', () => {
   it('joins calls to one session by id, through router.fetch too', async () => {
     lab = await startLab([edgeProfile('edge-1'), edgeProfile('edge-2'), originProfile()]);

@@ -260,3 +260,51 @@ describe('concurrency', () => {
     expect(lab.events.some(([n]) => n === 'queue:wait')).toBe(true);
   });
 });
+
+describe('request events describe the request and the answer', () => {
+  it('request:start carries the parameters; request:end the answer’s id, model and finish reasons', async () => {
+    lab = await startLab([edgeProfile('edge-1'), originProfile()]);
+    const completion = await lab.router.chat.completions.create({
+      ...short,
+      temperature: 0.3,
+      top_p: 0.5,
+      stop: 'END',
+      seed: 9,
+    });
+    const chunks = [];
+    for await (const chunk of await lab.router.chat.completions.create({
+      ...short,
+      stream: true,
+    })) {
+      chunks.push(chunk);
+    }
+    const starts = lab.events.filter(([n]) => n === 'request:start').map(([, p]) => p);
+    const ends = lab.events.filter(([n]) => n === 'request:end').map(([, p]) => p);
+    expect(starts[0]?.params).toEqual({
+      maxTokens: 8,
+      temperature: 0.3,
+      topP: 0.5,
+      frequencyPenalty: undefined,
+      presencePenalty: undefined,
+      stopSequences: ['END'],
+      seed: 9,
+      choiceCount: undefined,
+      reasoningEffort: undefined,
+      responseFormat: undefined,
+    });
+    expect(ends[0]).toMatchObject({
+      responseId: completion.id,
+      responseModel: 'edge-model',
+      finishReasons: [completion.choices[0]?.finish_reason],
+    });
+    expect(ends[1]).toMatchObject({
+      stream: true,
+      responseId: chunks[0]?.id,
+      responseModel: 'edge-model',
+      finishReasons: [chunks.at(-1)?.choices[0]?.finish_reason],
+    });
+    expect(ends[1]?.responseId).not.toBe(ends[0]?.responseId);
+    // Never the prompt.
+    expect(JSON.stringify(starts)).not.toContain('2 + 2');
+  });
+});

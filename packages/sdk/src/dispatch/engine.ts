@@ -10,6 +10,7 @@ import type { RetryBudget } from '../signals/retry-budget.js';
 import type { Fleet } from '../store/fleet.js';
 import type { BudgetHold } from '../store/session-ledger.js';
 import type { TierBudget } from '../store/tier-budget.js';
+import type { TelemetryCall } from '../telemetry.js';
 import type { RouterStream } from './router-stream.js';
 import type { Slots } from './slots.js';
 
@@ -86,6 +87,8 @@ export interface Call {
   readonly attempts: AttemptRecord[];
   /** Called once when the call is over (stream or not): frees the call's timers. */
   readonly finish: (answered: boolean) => void;
+  /** This call's telemetry handle; `undefined` when telemetry is off (nothing runs). */
+  readonly telemetry: TelemetryCall | undefined;
 }
 
 /** How a stream the router handed out ended: answered or not, and what it cost. */

@@ -311,7 +311,16 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     });
     call.onServed?.(served);
     engine.recordAnswered(served, outcome.completion.usage);
-    emitRequestEnd(engine, call, served, undefined, outcome.completion.usage, costUsd, false);
+    emitRequestEnd(
+      engine,
+      call,
+      served,
+      undefined,
+      outcome.completion.usage,
+      costUsd,
+      false,
+      outcome.completion,
+    );
     call.finish(true);
     return {
       kind: 'completion',

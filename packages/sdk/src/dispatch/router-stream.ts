@@ -1,6 +1,7 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamInterruptedError, type TieredError } from '../errors.js';
+import type { ResponseMeta } from '../events.js';
 import { STALL_TIMEOUT } from '../internal/abort.js';
 import { redact } from '../internal/redact.js';
 import { AttemptFailure } from './attempt-failure.js';
@@ -9,6 +10,8 @@ import type { SseReader } from './sse-reader.js';
 import { STREAM_END, type WireCodec } from './wire-codec.js';
 
 const SKIP = Symbol('skip');
+// Choices whose finish reason is kept: an upstream's `index` must not size an array.
+const MAX_CHOICES = 128;
 
 /** How a stream ended, for the router's bookkeeping. */
 export type StreamOutcome =
@@ -18,6 +21,7 @@ export type StreamOutcome =
       readonly lastChunkAt: number;
       /** Chunks with choices received (≈ output tokens when usage is missing). */
       readonly contentChunks: number;
+      readonly response: ResponseMeta;
     }
   | {
       readonly ok: false;
@@ -30,6 +34,8 @@ export type StreamOutcome =
       readonly discarded: boolean;
       readonly lastChunkAt: number;
       readonly contentChunks: number;
+      /** What had arrived; a choice that had not finished counts as `error`. */
+      readonly response: ResponseMeta;
     };
 
 export interface RouterStreamSpec {
@@ -80,6 +86,10 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
   #usage: CompletionUsage | undefined;
   #contentChunks = 0;
   #unfinished = new Set<number>();
+  #sawChunk = false;
+  #responseId: unknown;
+  #responseModel: unknown;
+  #finishReasons: string[] | undefined;
   #lastChunkAt: number;
   #waitingSince: number | undefined;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -244,6 +254,7 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       discarded,
       lastChunkAt: this.#lastChunkAt,
       contentChunks: this.#contentChunks,
+      response: this.#response(),
     });
     this.controller.abort();
     this.#spec.rest.cancel();
@@ -261,16 +272,43 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       usage: this.#usage,
       lastChunkAt: this.#lastChunkAt,
       contentChunks: this.#contentChunks,
+      response: this.#response(),
     };
   }
 
+  // Every chunk passes here once, already parsed: the answer's id, model and finish reasons are
+  // collected on the way at the cost of a few field reads.
   #note(chunk: ChatCompletionChunk): void {
+    if (!this.#sawChunk) {
+      this.#sawChunk = true;
+      this.#responseId = chunk.id;
+      this.#responseModel = chunk.model;
+    }
     if (chunk.usage) this.#usage = chunk.usage;
     for (const c of chunk.choices) {
-      if (c.finish_reason) this.#unfinished.delete(c.index);
-      else this.#unfinished.add(c.index);
+      if (c.finish_reason) {
+        this.#unfinished.delete(c.index);
+        if (c.index >= 0 && c.index < MAX_CHOICES) {
+          this.#finishReasons ??= [];
+          this.#finishReasons[c.index] = c.finish_reason;
+        }
+      } else this.#unfinished.add(c.index);
     }
     if (chunk.choices.length > 0) this.#contentChunks++;
+  }
+
+  // A choice that never finished (the stream broke) reports `error`, as the GenAI conventions ask.
+  #response(): ResponseMeta {
+    const reasons = this.#finishReasons ?? [];
+    let length = reasons.length;
+    for (const i of this.#unfinished) if (i >= length && i < MAX_CHOICES) length = i + 1;
+    const finishReasons: string[] = [];
+    for (let i = 0; i < length; i++) finishReasons.push(reasons[i] ?? 'error');
+    return {
+      id: typeof this.#responseId === 'string' ? this.#responseId : undefined,
+      model: typeof this.#responseModel === 'string' ? this.#responseModel : undefined,
+      finishReasons,
+    };
   }
 
   // The usage-only chunk goes to callers that asked for it; the router asked on its own behalf.
@@ -318,6 +356,7 @@ export class RouterStream implements AsyncIterable<ChatCompletionChunk> {
       discarded: false,
       lastChunkAt: this.#lastChunkAt,
       contentChunks: this.#contentChunks,
+      response: this.#response(),
     });
     this.controller.abort();
     return error;

@@ -1,7 +1,9 @@
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { AttemptKind } from '../events.js';
+import type { AttemptKind, ResponseMeta } from '../events.js';
+import { HEDGE_LOST } from '../internal/abort.js';
 import { MAX_TIMER_MS } from '../internal/validate.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
+import type { TelemetryAttempt } from '../telemetry.js';
 import { AttemptFailure, streamFailureClass, TrialElsewhere } from './attempt-failure.js';
 import { chatCodec } from './chat-codec.js';
 import {
@@ -10,14 +12,24 @@ import {
   emitRequestEnd,
   emitRequestError,
   emitRestore,
+  type ResponseSource,
 } from './emit-events.js';
 import type { AttemptOutcome, Call, Engine, StreamSettlement } from './engine.js';
+import { responseMetaOf } from './response-meta.js';
 import { responsesCodec } from './responses-codec.js';
 import { RouterStream, type StreamOutcome } from './router-stream.js';
 import { type AttemptResult, runAttempt } from './run-attempt.js';
 
 // A plain answer predicted within this many first-token floors goes upstream plain (see below).
 const PLAIN_ANSWER_LIMIT = 3;
+
+// One started attempt, as its end is reported: its number, its telemetry, and the signal that
+// aborts it (a hedge lane's reason tells a lost race from a failure).
+interface Track {
+  readonly attempt: number;
+  readonly telemetry: TelemetryAttempt | undefined;
+  readonly lane: AbortSignal;
+}
 
 export interface TrackedAttemptSpec {
   readonly s: EndpointSignals;
@@ -105,6 +117,17 @@ export async function trackedAttempt(
     attempt,
     kind,
   }));
+  const telemetry = call.telemetry?.startAttempt({
+    endpointId: e.id,
+    tier: e.tier,
+    model: e.model,
+    serverAddress: e.serverAddress,
+    serverPort: e.serverPort,
+    attempt,
+    kind,
+    queuedMs: queued ? started - queuedAt : 0,
+  });
+  const track: Track = { attempt, telemetry, lane: signal };
 
   const facts = call.facts;
   // Timeouts come from answers the endpoint gave, never from past timeouts. A plain call whose
@@ -133,7 +156,7 @@ export async function trackedAttempt(
       body: codec.body(facts, e.model, !plainUpstream),
       callerStream: facts.stream,
       wholeAnswer: plainUpstream,
-      headers: headersFor(e.headers, call),
+      headers: headersFor(e.headers, call, telemetry?.headers),
       signal,
       fetch: config.fetch,
       firstTokenTimeoutMs,
@@ -146,7 +169,7 @@ export async function trackedAttempt(
       error instanceof AttemptFailure
         ? error
         : new AttemptFailure('connection', String(error), { cause: error });
-    recordFailure(engine, call, s, failure, attempt, config.now() - started);
+    recordFailure(engine, call, s, failure, track, config.now() - started, undefined);
     throw failure;
   }
 
@@ -160,7 +183,16 @@ export async function trackedAttempt(
       const decodeMs = Math.max(0, latencyMs - healthyTtft);
       s.tpot.observe(decodeMs / usage.completion_tokens, now);
     }
-    const costUsd = recordSuccess(engine, call, s, usage, undefined, latencyMs, attempt);
+    const costUsd = recordSuccess(
+      engine,
+      call,
+      s,
+      usage,
+      undefined,
+      latencyMs,
+      track,
+      result.completion,
+    );
     return { kind: 'completion', completion: result.completion, served: s, costUsd };
   }
 
@@ -187,14 +219,23 @@ export async function trackedAttempt(
         completion_tokens: outcome.contentChunks,
         total_tokens: promptTokens + outcome.contentChunks,
       };
-      costUsd = recordSuccess(engine, call, s, booked, ttftMs, latencyMs, attempt);
+      costUsd = recordSuccess(engine, call, s, booked, ttftMs, latencyMs, track, outcome.response);
     } else {
       const aborted = outcome.cancelled || call.abortError() !== undefined;
       const failure = new AttemptFailure(
         outcome.discarded ? 'aborted' : aborted ? 'aborted' : streamFailureClass(outcome.error),
         outcome.discarded ? `Attempt on ${e.id} lost the hedge race` : outcome.error.message,
       );
-      recordFailure(engine, call, s, failure, attempt, latencyMs);
+      recordFailure(
+        engine,
+        call,
+        s,
+        failure,
+        track,
+        latencyMs,
+        outcome.response,
+        outcome.discarded,
+      );
     }
     if (facts.stream && !(!outcome.ok && outcome.discarded)) {
       // The caller holds this stream: its end is the call's end.
@@ -209,6 +250,7 @@ export async function trackedAttempt(
           outcome.ok ? outcome.usage : undefined,
           costUsd,
           true,
+          outcome.response,
         );
         call.finish(true);
       } else {
@@ -247,7 +289,8 @@ function recordSuccess(
   usage: CompletionUsage | undefined,
   ttftMs: number | undefined,
   latencyMs: number,
-  attempt: number,
+  track: Track,
+  response: ResponseSource,
 ): number {
   const config = engine.config;
   s.calls++;
@@ -281,10 +324,18 @@ function recordSuccess(
     timestamp: Date.now(),
     endpointId: s.endpoint.id,
     tier: s.endpoint.tier,
-    attempt,
+    attempt: track.attempt,
     durationMs: latencyMs,
     ttftMs,
   }));
+  track.telemetry?.end({
+    ok: true,
+    durationMs: latencyMs,
+    ttftMs,
+    usage,
+    costUsd,
+    response: 'choices' in response ? responseMetaOf(response) : response,
+  });
   return costUsd;
 }
 
@@ -293,11 +344,22 @@ function recordFailure(
   call: Call,
   s: EndpointSignals,
   failure: AttemptFailure,
-  attempt: number,
+  track: Track,
   durationMs: number,
+  response: ResponseMeta | undefined,
+  discarded = false,
 ): void {
   logAttempt(call, s, failure, durationMs);
-  emitAttemptError(engine, call, s, failure, attempt, durationMs);
+  emitAttemptError(engine, call, s, failure, track.attempt, durationMs);
+  track.telemetry?.end({
+    ok: false,
+    durationMs,
+    failure: failure.failure,
+    status: failure.status,
+    message: failure.message,
+    lostHedge: discarded || track.lane.reason === HEDGE_LOST,
+    response,
+  });
   s.health.endAttempt();
   // The caller's own mistakes and aborts (and a lost hedge) say nothing of the endpoint's health.
   if (
@@ -345,7 +407,11 @@ const forbidden = new Set([
   'x-tiered-request-id',
 ]);
 
-function headersFor(base: Readonly<Record<string, string>>, call: Call): Record<string, string> {
+function headersFor(
+  base: Readonly<Record<string, string>>,
+  call: Call,
+  trace: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = { ...base, 'x-tiered-request-id': call.requestId };
   const extra = call.callerHeaders;
   if (extra) {
@@ -356,5 +422,8 @@ function headersFor(base: Readonly<Record<string, string>>, call: Call): Record<
       if (typeof v === 'string') headers[lower] = v;
     }
   }
+  // The attempt's own trace context (its span) replaces the caller's: the endpoint's work is a
+  // child of this attempt, which is a child of the caller's span.
+  if (trace) for (const name in trace) headers[name.toLowerCase()] = trace[name] as string;
   return headers;
 }
