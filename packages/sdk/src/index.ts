@@ -57,7 +57,9 @@ export type {
   QueueWaitEvent,
   RequestEndEvent,
   RequestErrorEvent,
+  RequestParams,
   RequestStartEvent,
+  ResponseMeta,
   RetryEvent,
   RouterEventName,
   RouterEvents,
@@ -79,3 +81,11 @@ export type {
   StoreOptions,
   StoreSettings,
 } from './store/state-store.js';
+export type {
+  Telemetry,
+  TelemetryAttempt,
+  TelemetryAttemptEnd,
+  TelemetryAttemptStart,
+  TelemetryCall,
+  TelemetryCallStart,
+} from './telemetry.js';
