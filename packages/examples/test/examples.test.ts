@@ -6,6 +6,7 @@ import { examples } from '../src/examples/example-registry.js';
 import * as fetchAdapter from '../src/examples/fetch-adapter.js';
 import * as fleet from '../src/examples/fleet.js';
 import * as hedging from '../src/examples/hedging.js';
+import * as otel from '../src/examples/otel.js';
 import * as sessionBudget from '../src/examples/session-budget.js';
 import * as streamingFailover from '../src/examples/streaming-failover.js';
 import * as threeTier from '../src/examples/three-tier.js';
@@ -123,6 +124,32 @@ describe('examples', () => {
     expect(withHedge.hedges).toBeLessThanOrEqual(10);
   });
 
+  it('otel: a span per call under the app span, a span per attempt, traceparent upstream, metrics', async () => {
+    const { spans, propagated, metrics } = await otel.run({ ...fast, consoleExporter: false });
+    const calls = spans.filter((s) => s.name.startsWith('chat '));
+    expect(calls.map((s) => [s.parent, s.attributes['tiered.endpoint.id'], s.status])).toEqual([
+      ['agent task', 'edge-1', 'unset'],
+      ['agent task', 'edge-1', 'unset'],
+      ['agent task', 'origin', 'unset'],
+    ]);
+    expect(calls[1]?.attributes['gen_ai.request.stream']).toBe(true);
+    const attempts = spans.filter((s) => s.name.startsWith('attempt '));
+    expect(attempts.map((s) => [s.name, s.attributes['error.type'] ?? null])).toEqual([
+      ['attempt edge-1', null],
+      ['attempt edge-1', null],
+      ['attempt edge-1', 'server'],
+      ['attempt origin', null],
+    ]);
+    for (const a of attempts) expect(a.parent).toBe('chat auto');
+    expect(propagated).toHaveLength(4);
+    expect(propagated.every((p) => p.received)).toBe(true);
+    expect(metrics).toMatchObject({
+      'gen_ai.client.operation.duration': 3,
+      'gen_ai.client.token.usage': 6,
+      'gen_ai.client.operation.time_to_first_chunk': 1,
+    });
+  });
+
   it('the registry lists every example with a summary', () => {
     expect(Object.keys(examples).sort()).toEqual(
       [
@@ -130,6 +157,7 @@ describe('examples', () => {
         'escalation',
         'fetch-adapter',
         'hedging',
+        'otel',
         'session-budget',
         'streaming-failover',
         'three-tier',

@@ -4,6 +4,7 @@ import * as escalation from './escalation.js';
 import * as fetchAdapter from './fetch-adapter.js';
 import * as fleet from './fleet.js';
 import * as hedging from './hedging.js';
+import * as otel from './otel.js';
 import * as sessionBudget from './session-budget.js';
 import * as streamingFailover from './streaming-failover.js';
 import * as threeTier from './three-tier.js';
@@ -44,6 +45,11 @@ export const examples: Readonly<Record<string, Example>> = {
   fleet: {
     summary: 'four processes, one 4-slot edge, one session budget: alone vs sharing state on Redis',
     run: fleet.run,
+  },
+  otel: {
+    summary:
+      'createRouter({ telemetry: openTelemetry() }): GenAI spans per call and attempt, traceparent upstream, metrics',
+    run: otel.run,
   },
   'three-tier': {
     summary: "tiers: ['edge', 'regional', 'origin'], each call to the first tier that fits it",
