@@ -2,6 +2,7 @@ import { type MeterProvider, metrics, type TracerProvider, trace } from '@opente
 import { fail, isObject, noUnknownKeys, requiredString } from '../internal/validate.js';
 import type { Telemetry, TelemetryCall, TelemetryCallStart } from '../telemetry.js';
 import { type GenAiMetrics, genAiMetrics } from './gen-ai-metrics.js';
+import { MetricAttributeCache } from './metric-attribute-cache.js';
 import { OtelCall, type OtelShared } from './otel-call.js';
 
 /** Options of {@link openTelemetry}. */
@@ -97,12 +98,17 @@ class OpenTelemetry implements Telemetry {
   startCall(call: TelemetryCallStart): TelemetryCall {
     // Resolved at the first call: the global meter provider is no proxy, and applications often
     // register their SDK after building the router.
-    this.#shared ??= {
-      tracer: (this.#tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE),
-      metrics: this.#metrics(),
-      provider: this.#provider,
-      propagate: this.#propagate,
-    };
+    if (!this.#shared) {
+      const cache = new MetricAttributeCache(this.#provider);
+      this.#shared = {
+        tracer: (this.#tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE),
+        metrics: this.#metrics(),
+        provider: this.#provider,
+        propagate: this.#propagate,
+        metricAttributes: (requestModel, endpoint, responseModel, errorType) =>
+          cache.get(requestModel, endpoint, responseModel, errorType),
+      };
+    }
     return new OtelCall(this.#shared, call);
   }
 

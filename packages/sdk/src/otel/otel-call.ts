@@ -27,6 +27,22 @@ export interface OtelShared {
   readonly provider: string;
   /** Inject each attempt's trace context upstream. */
   readonly propagate: boolean;
+  /** The metric attributes of a call's outcome (shared objects: see `MetricAttributeCache`). */
+  metricAttributes(
+    requestModel: string,
+    endpoint: TelemetryAttemptStart | undefined,
+    responseModel: string | undefined,
+    errorType: string | undefined,
+  ): MetricAttributes;
+}
+
+/** The attribute sets one call's metrics are recorded with. */
+export interface MetricAttributes {
+  /** Duration and time to first chunk. */
+  readonly call: Attributes;
+  /** Token usage, `gen_ai.token.type: input` / `output`. */
+  readonly input: Attributes;
+  readonly output: Attributes;
 }
 
 /**
@@ -90,83 +106,85 @@ export class OtelCall implements TelemetryCall {
     this.#context = trace.setSpan(parent, this.#span);
   }
 
+  /** What an attempt's answer said: a call that fails after content reports it. */
+  noteResponse(response: ResponseMeta): void {
+    this.#lastResponse = response;
+  }
+
   route(reason: string): void {
     this.#span.setAttribute('tiered.route.reason', reason);
   }
 
   startAttempt(start: TelemetryAttemptStart): TelemetryAttempt {
     this.#attempts.push(start);
-    return new OtelAttempt(this.#shared, this.#context, start, (response) => {
-      this.#lastResponse = response;
-    });
+    return new OtelAttempt(this, this.#shared, this.#context, start);
   }
 
   end(result: RequestEndEvent | RequestErrorEvent): void {
     if (this.#ended) return;
     this.#ended = true;
     const span = this.#span;
-    const metricAttributes: Attributes = {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': this.#shared.provider,
-      'gen_ai.request.model': this.#requestModel,
-    };
-    span.setAttribute('tiered.attempts', result.attempts);
+    const recording = span.isRecording();
+    const metrics = this.#shared.metrics;
+    let attributes: MetricAttributes;
     if ('code' in result) {
       // Failed: the error code is the low-cardinality error.type; the last attempt names where.
       const last = this.#attempts[this.#attempts.length - 1];
-      if (last) setServer(metricAttributes, last);
-      metricAttributes['error.type'] = result.code;
-      span.setAttribute('error.type', result.code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: result.message });
-      const response = this.#lastResponse;
-      if (response) setResponse(span, response);
+      attributes = this.#shared.metricAttributes(this.#requestModel, last, undefined, result.code);
+      if (recording) {
+        span.setAttribute('tiered.attempts', result.attempts);
+        span.setAttribute('error.type', result.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.message });
+        const response = this.#lastResponse;
+        if (response) setResponse(span, response);
+      }
     } else {
       const served = this.#served(result.endpointId);
-      if (served) {
-        setServer(metricAttributes, served);
-        span.setAttributes({
-          'server.address': served.serverAddress,
-          'server.port': served.serverPort,
-        });
-      }
-      metricAttributes['tiered.endpoint.id'] = result.endpointId;
-      metricAttributes['tiered.tier'] = result.tier;
-      if (result.responseModel !== undefined) {
-        metricAttributes['gen_ai.response.model'] = result.responseModel;
-      }
-      setResponse(span, {
-        id: result.responseId,
-        model: result.responseModel,
-        finishReasons: result.finishReasons,
-      });
-      span.setAttributes({
-        'tiered.endpoint.id': result.endpointId,
-        'tiered.tier': result.tier,
-        'tiered.cost_usd': result.costUsd,
-      });
+      attributes = this.#shared.metricAttributes(
+        this.#requestModel,
+        served,
+        result.responseModel,
+        undefined,
+      );
       const usage = result.usage;
-      if (usage) {
-        span.setAttributes({
-          'gen_ai.usage.input_tokens': usage.prompt_tokens,
-          'gen_ai.usage.output_tokens': usage.completion_tokens,
-        });
-        const cached = usage.prompt_tokens_details?.cached_tokens;
-        if (typeof cached === 'number') {
-          span.setAttribute('gen_ai.usage.cache_read.input_tokens', cached);
+      if (recording) {
+        span.setAttribute('tiered.attempts', result.attempts);
+        span.setAttribute('tiered.endpoint.id', result.endpointId);
+        span.setAttribute('tiered.tier', result.tier);
+        span.setAttribute('tiered.cost_usd', result.costUsd);
+        if (served) {
+          span.setAttribute('server.address', served.serverAddress);
+          span.setAttribute('server.port', served.serverPort);
         }
-        const tokens = this.#shared.metrics.tokens;
-        tokens.record(usage.prompt_tokens, { ...metricAttributes, 'gen_ai.token.type': 'input' });
-        tokens.record(usage.completion_tokens, {
-          ...metricAttributes,
-          'gen_ai.token.type': 'output',
-        });
+        if (result.responseId !== undefined)
+          span.setAttribute('gen_ai.response.id', result.responseId);
+        if (result.responseModel !== undefined) {
+          span.setAttribute('gen_ai.response.model', result.responseModel);
+        }
+        if (result.finishReasons.length > 0) {
+          span.setAttribute('gen_ai.response.finish_reasons', result.finishReasons as string[]);
+        }
+        if (usage) {
+          span.setAttribute('gen_ai.usage.input_tokens', usage.prompt_tokens);
+          span.setAttribute('gen_ai.usage.output_tokens', usage.completion_tokens);
+          const cached = usage.prompt_tokens_details?.cached_tokens;
+          if (typeof cached === 'number') {
+            span.setAttribute('gen_ai.usage.cache_read.input_tokens', cached);
+          }
+        }
+        if (result.ttftMs !== undefined) {
+          span.setAttribute('gen_ai.response.time_to_first_chunk', result.ttftMs / 1000);
+        }
+      }
+      if (usage) {
+        metrics.tokens.record(usage.prompt_tokens, attributes.input);
+        metrics.tokens.record(usage.completion_tokens, attributes.output);
       }
       if (result.ttftMs !== undefined) {
-        span.setAttribute('gen_ai.response.time_to_first_chunk', result.ttftMs / 1000);
-        this.#shared.metrics.timeToFirstChunk.record(result.ttftMs / 1000, metricAttributes);
+        metrics.timeToFirstChunk.record(result.ttftMs / 1000, attributes.call);
       }
     }
-    this.#shared.metrics.duration.record(result.latencyMs / 1000, metricAttributes);
+    metrics.duration.record(result.latencyMs / 1000, attributes.call);
     span.end();
   }
 
@@ -183,16 +201,11 @@ export class OtelCall implements TelemetryCall {
 class OtelAttempt implements TelemetryAttempt {
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly #span: Span;
-  readonly #onResponse: (response: ResponseMeta) => void;
+  readonly #call: OtelCall;
   #ended = false;
 
-  constructor(
-    shared: OtelShared,
-    parent: Context,
-    start: TelemetryAttemptStart,
-    onResponse: (response: ResponseMeta) => void,
-  ) {
-    this.#onResponse = onResponse;
+  constructor(call: OtelCall, shared: OtelShared, parent: Context, start: TelemetryAttemptStart) {
+    this.#call = call;
     const attributes: Attributes = {
       'http.request.method': 'POST',
       'server.address': start.serverAddress,
@@ -225,10 +238,12 @@ class OtelAttempt implements TelemetryAttempt {
     if (this.#ended) return;
     this.#ended = true;
     const span = this.#span;
-    if (result.response) {
-      setResponse(span, result.response);
-      this.#onResponse(result.response);
+    if (result.response) this.#call.noteResponse(result.response);
+    if (!span.isRecording()) {
+      span.end();
+      return;
     }
+    if (result.response) setResponse(span, result.response);
     if (result.ok) {
       span.setAttribute('tiered.cost_usd', result.costUsd);
       if (result.ttftMs !== undefined) span.setAttribute('tiered.ttft_ms', result.ttftMs);
@@ -245,13 +260,6 @@ class OtelAttempt implements TelemetryAttempt {
     }
     span.end();
   }
-}
-
-function setServer(attributes: Attributes, a: TelemetryAttemptStart): void {
-  attributes['server.address'] = a.serverAddress;
-  attributes['server.port'] = a.serverPort;
-  attributes['tiered.endpoint.id'] = a.endpointId;
-  attributes['tiered.tier'] = a.tier;
 }
 
 function setResponse(span: Span, response: ResponseMeta): void {
