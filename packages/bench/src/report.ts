@@ -10,6 +10,7 @@ export interface BenchResults {
   machine: string;
   seconds?: number;
   decision?: Record<string, number>;
+  telemetry?: Record<string, number>;
   overhead?: {
     c1: Record<string, number>;
     c32: Record<string, number>;
@@ -108,6 +109,29 @@ export function markdown(res: BenchResults): string {
           [
             'router − bare client',
             `${Math.round(((d.routerCallUs ?? 0) - (d.bareClientCallUs ?? 0)) * 100) / 100} µs`,
+          ],
+        ],
+      ),
+    );
+    out.push('');
+  }
+  if (res.telemetry) {
+    const t = res.telemetry;
+    out.push('## Telemetry cost per call (in-memory fetch, CPU time, median of 30 blocks)\n');
+    out.push(
+      table(
+        ['router', 'CPU per call', 'over off'],
+        [
+          ['no `telemetry` option', `${t.offCallUs} µs`, '—'],
+          [
+            '`openTelemetry()`, no SDK registered (API no-ops)',
+            `${t.noopCallUs} µs`,
+            `+${t.noopExtraUs} µs`,
+          ],
+          [
+            '`openTelemetry()` over the OTel SDK (2 spans, batched; 3 histogram records)',
+            `${t.sdkCallUs} µs`,
+            `+${t.sdkExtraUs} µs`,
           ],
         ],
       ),

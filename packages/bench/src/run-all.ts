@@ -2,7 +2,7 @@
  * Runs every benchmark (or `--only NAME[,NAME]`), writes `results/latest.json` and
  * `results/latest.md`, prints the summary, and with `--html FILE` writes a self-contained HTML
  * report. Names: decision, overhead, heap, replay (both traces), replay-azure, replay-mooncake,
- * faults, hedging, affinity.
+ * faults, hedging, affinity, telemetry.
  *
  *   pnpm bench                              # everything, ~5½ min on 2 cores
  *   pnpm bench --only decision,heap
@@ -19,6 +19,7 @@ import { htmlReport } from './html-report.js';
 import { machine, round } from './measure.js';
 import { overheadBench } from './overhead.js';
 import { type BenchResults, judgeTargets, markdown } from './report.js';
+import { telemetryOverheadBench } from './telemetry-overhead.js';
 import { REPLAYS, type ReplayResult, replayTrace } from './trace-replay.js';
 
 const NAMES = [
@@ -31,6 +32,7 @@ const NAMES = [
   'faults',
   'hedging',
   'affinity',
+  'telemetry',
 ];
 
 const { values } = parseArgs({
@@ -62,6 +64,7 @@ const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 };
 
 if (want('decision')) res.decision = await step('decision', () => decisionBench());
+if (want('telemetry')) res.telemetry = await step('telemetry', () => telemetryOverheadBench());
 if (want('overhead')) res.overhead = await step('overhead', () => overheadBench());
 if (want('heap')) res.heap = await step('heap', () => heapBench());
 const replays: ReplayResult[] = [];
