@@ -312,6 +312,13 @@ describe('openTelemetry(): spans', () => {
     for (const a of [primary, hedge]) expect(a?.parentSpanContext?.spanId).toBe(call && id(call));
   });
 
+  it('a session call carries its session id', async () => {
+    lab = await withOtel();
+    await lab.router.session({ id: 'task-42' }).chat.completions.create(ask());
+    await settled();
+    expect(callSpans().map((s) => s.attributes['tiered.session.id'])).toEqual(['task-42']);
+  });
+
   it('router.fetch: an incoming traceparent parents the call span; upstream gets the attempt’s', async () => {
     lab = await withOtel();
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
