@@ -127,7 +127,10 @@ describe('examples', () => {
   it('otel: a span per call under the app span, a span per attempt, traceparent upstream, metrics', async () => {
     // Real time (~1.5 s): the test asserts the exact span tree, which a first-token timeout on a
     // loaded machine (250 ms at 20× speed) would change.
-    const { spans, propagated, metrics } = await otel.run({ log: () => {}, consoleExporter: false });
+    const { spans, propagated, metrics } = await otel.run({
+      log: () => {},
+      consoleExporter: false,
+    });
     const calls = spans.filter((s) => s.name.startsWith('chat '));
     expect(calls.map((s) => [s.parent, s.attributes['tiered.endpoint.id'], s.status])).toEqual([
       ['agent task', 'edge-1', 'unset'],
