@@ -1,5 +1,6 @@
 import type { AffinityResult } from './affinity.js';
 import type { FaultResult } from './faults.js';
+import type { FleetResult } from './fleet.js';
 import type { HeapResult } from './heap.js';
 import type { TailResult } from './hedging-tail.js';
 import type { ReplayResult } from './trace-replay.js';
@@ -21,6 +22,7 @@ export interface BenchResults {
   targets?: Target[];
   hedging?: Array<TailResult & { scenario: string }>;
   affinity?: AffinityResult[];
+  fleet?: FleetResult;
 }
 
 export interface Target {
@@ -327,6 +329,7 @@ export function markdown(res: BenchResults): string {
     );
     out.push('');
   }
+  if (res.fleet) out.push(fleetSection(res.fleet));
   if (res.affinity) {
     out.push('## Session affinity on the Mooncake trace (prefix cache)\n');
     out.push(
@@ -365,3 +368,46 @@ export function markdown(res: BenchResults): string {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+function fleetSection(f: FleetResult): string {
+  const out = ['## Shared state across processes (Redis store)\n'];
+  if (f.skipped) {
+    out.push(`Skipped: ${f.skipped}.\n`);
+    return out.join('\n');
+  }
+  out.push(
+    `One edge with ${f.edgeSlots} slots (20 ms to first token, 8 output tokens), each process at concurrency ${(4 * 32) / 4} (one process: 128), 1,600 calls in all. "max in flight" is what the edge itself counted.\n`,
+  );
+  out.push(
+    table(
+      [
+        'setup',
+        'processes',
+        'limit per process',
+        'max in flight',
+        'calls/s',
+        'p50 ms',
+        'p99 ms',
+        'failed',
+      ],
+      f.rows.map((r) => [
+        r.setup + (r.degraded ? ' (store degraded during the run)' : ''),
+        r.processes,
+        r.limitPerProcess,
+        r.maxInFlight,
+        r.callsPerSec,
+        r.p50Ms,
+        r.p99Ms,
+        r.failed,
+      ]),
+    ),
+  );
+  if (f.perCallOverheadUs && f.acquireReleaseUs !== undefined) {
+    const o = f.perCallOverheadUs;
+    out.push(
+      `\nThe slot acquire: one Redis acquire + release round trip ${f.acquireReleaseUs} µs (sequential, loopback). A whole call on an in-memory upstream: ${o.alone} µs alone, ${o.redis} µs with the Redis store — ${o.added} µs added per call, the acquire and release round trips.`,
+    );
+  }
+  out.push('');
+  return out.join('\n');
+}

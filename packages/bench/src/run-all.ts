@@ -2,7 +2,7 @@
  * Runs every benchmark (or `--only NAME[,NAME]`), writes `results/latest.json` and
  * `results/latest.md`, prints the summary, and with `--html FILE` writes a self-contained HTML
  * report. Names: decision, overhead, heap, replay (both traces), replay-azure, replay-mooncake,
- * faults, hedging, affinity, telemetry.
+ * faults, hedging, affinity, telemetry, fleet.
  *
  *   pnpm bench                              # everything, ~5½ min on 2 cores
  *   pnpm bench --only decision,heap
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { affinityBench } from './affinity.js';
 import { decisionBench } from './decision.js';
 import { faultBench } from './faults.js';
+import { fleetBench } from './fleet.js';
 import { heapBench } from './heap.js';
 import { hedgingTailBench } from './hedging-tail.js';
 import { htmlReport } from './html-report.js';
@@ -33,6 +34,7 @@ const NAMES = [
   'hedging',
   'affinity',
   'telemetry',
+  'fleet',
 ];
 
 const { values } = parseArgs({
@@ -79,6 +81,7 @@ if (replays.length) {
 if (want('faults')) res.faults = await step('faults', () => faultBench());
 if (want('hedging')) res.hedging = await step('hedging', () => hedgingTailBench());
 if (want('affinity')) res.affinity = await step('affinity', () => affinityBench());
+if (want('fleet')) res.fleet = await step('fleet', () => fleetBench());
 res.seconds = round((performance.now() - started) / 1000, 1);
 
 const dir = new URL('../results/', import.meta.url);

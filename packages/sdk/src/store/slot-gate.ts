@@ -29,6 +29,9 @@ interface Waiter {
   tries: number;
 }
 
+// Consecutive hand-overs of one fleet slot between calls of this process (see `#serve`).
+const MAX_HAND_OVERS = 8;
+
 /** A fleet slot held: how to give it back, and whether the call had to wait for it. */
 export interface SlotGrant {
   readonly release: Release;
@@ -39,7 +42,9 @@ export interface SlotGrant {
  * One endpoint's slots across every router on the store: a distributed semaphore with leases.
  * Calls of this process wait in one FIFO; one "pump" asks the store for as many slots as there are
  * waiters (one round trip for all of them), then sleeps until a release notice or the poll timer.
- * So each process sends at most one acquire per endpoint at a time, whatever its queue length.
+ * So each process sends at most one acquire per endpoint at a time, whatever its queue length. A
+ * slot released while this process has calls waiting goes straight to the next of them (no round
+ * trip), a bounded number of times in a row before it goes back to the store for everyone.
  *
  * While the store is down the gate runs on a local semaphore sized to this process's fair share
  * (`limit ÷ routers last seen`), so the fleet as a whole still stays near the limit.
@@ -143,13 +148,21 @@ export class SlotGate {
     if (i >= 0) this.#waiters.splice(i, 1);
     const lease: Lease = { kind: 'slot', key: this.#key, token: w.token };
     if (w.done) {
-      // Aborted while its slot was being taken: give it straight back.
+      // Aborted, or served by a hand-over, while its slot was being taken: give it straight back.
       this.#releaseShared(lease);
       return;
     }
+    this.#host.hold(lease);
+    this.#serve(w, lease, 0, w.tries > 1);
+  }
+
+  // Gives a held fleet slot to a waiter. On release, the slot goes to the next waiter of this
+  // process without a round trip — at most MAX_HAND_OVERS times in a row, so that on a contended
+  // endpoint the other processes get their turn: then it is released to the store, where every
+  // process's pump competes for it.
+  #serve(w: Waiter, lease: Lease, handOvers: number, waited: boolean): void {
     w.done = true;
     w.signal.removeEventListener('abort', w.onAbort);
-    this.#host.hold(lease);
     const releaseCount = this.#local.take();
     let released = false;
     w.resolve({
@@ -157,11 +170,22 @@ export class SlotGate {
         if (released) return;
         released = true;
         releaseCount();
+        const next = handOvers < MAX_HAND_OVERS && !this.#host.degraded && this.#nextWaiter();
+        if (next) {
+          this.#serve(next, lease, handOvers + 1, true);
+          return;
+        }
         this.#host.drop(lease.token);
         this.#releaseShared(lease);
       },
-      waited: w.tries > 1,
+      waited,
     });
+  }
+
+  #nextWaiter(): Waiter | undefined {
+    let w = this.#waiters.shift();
+    while (w?.done) w = this.#waiters.shift();
+    return w;
   }
 
   #releaseShared(lease: Lease): void {
