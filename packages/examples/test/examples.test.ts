@@ -86,7 +86,8 @@ describe('examples', () => {
       expect(shared.spentUsd).toBeLessThanOrEqual(budgetUsd);
       expect(shared.refused).toBeGreaterThan(0);
       expect(shared.failed + alone.failed).toBe(0);
-      expect(shared.reports.map((r) => r.members)).toEqual([4, 4, 4, 4]);
+      // They met on the store (a process that finished early may have seen fewer than all four).
+      expect(Math.max(...shared.reports.map((r) => r.members))).toBe(4);
     },
   );
 
@@ -161,6 +162,7 @@ describe('examples', () => {
         'drop-in',
         'escalation',
         'fetch-adapter',
+        'fleet',
         'hedging',
         'otel',
         'session-budget',
