@@ -315,17 +315,18 @@ class RouterSession implements Session, CallBudget {
     );
   }
 
-  async reserve(usd: number): Promise<BudgetHold | undefined> {
+  reserve(usd: number): BudgetHold | undefined | Promise<BudgetHold | undefined> {
     if (this.#ledger) {
-      const shared = await this.#ledger.reserve(usd);
-      if (!shared) return undefined;
-      return {
-        usd,
-        settle: (spentUsd) => {
-          this.#spentUsd += spentUsd;
-          shared.settle(spentUsd);
-        },
-      };
+      return this.#ledger.reserve(usd).then(
+        (shared): BudgetHold | undefined =>
+          shared && {
+            usd,
+            settle: (spentUsd) => {
+              this.#spentUsd += spentUsd;
+              shared.settle(spentUsd);
+            },
+          },
+      );
     }
     // Checked again here: another call of the session may have reserved since this one planned.
     if (usd > this.available() * (1 + 1e-9)) return undefined;

@@ -44,9 +44,10 @@ export interface CallBudget {
   available(): number;
   /**
    * Holds `usd` for a call's worst case; `undefined` when the budget no longer has it (another
-   * call, or another process sharing the session, took it since the call was planned).
+   * call, or another process sharing the session, took it since the call was planned). A budget
+   * of this process answers at once; a shared one after a round trip to the store.
    */
-  reserve(usd: number): Promise<BudgetHold | undefined>;
+  reserve(usd: number): BudgetHold | undefined | Promise<BudgetHold | undefined>;
   /** Emits `budget:exceeded` and builds the error. */
   refuse(requestId: string, worstCaseUsd: number): TieredError;
 }

@@ -21,7 +21,7 @@ import type { BudgetHold } from '../store/session-ledger.js';
 import { CompletionAssembler } from './assemble-completion.js';
 import { AttemptFailure, streamFailureClass, TrialElsewhere } from './attempt-failure.js';
 import { emitRequestEnd, emitRouteSelect } from './emit-events.js';
-import type { AttemptOutcome, Call, CallResult, Engine } from './engine.js';
+import type { AttemptOutcome, Call, CallBudget, CallResult, Engine } from './engine.js';
 import { hedgedAttempt } from './hedged-attempt.js';
 import { trackedAttempt, upstreamMode } from './tracked-attempt.js';
 
@@ -100,8 +100,10 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
   // Holds the worst case of the plan, so calls in flight together — in this process or, with a
   // shared store, in any — cannot overspend. Refused when the budget moved since the plan (another
   // call took it): re-plan on the fresher view, a few times, then give up.
-  const reserve = async (p: RoutePlan): Promise<RoutePlan> => {
-    if (!budget || hold) return p;
+  // A local budget answers at once: no await, so the calls of a burst each see the load the ones
+  // before them put on the endpoints. The store's answer takes a round trip: the call re-plans
+  // after it, on the signals as they are now.
+  const reserve = async (budget: CallBudget, p: RoutePlan): Promise<RoutePlan> => {
     for (let tries = 0; ; tries++) {
       const input = routeInput(undefined);
       let usd = 0;
@@ -109,7 +111,14 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
         usd = Math.max(usd, worstCaseCostUsd(s, input, config.estimate.imageTokens));
       }
       try {
-        hold = await budget.reserve(usd);
+        const answer = budget.reserve(usd);
+        if (answer instanceof Promise) {
+          hold = await answer;
+          if (hold) {
+            const fresh = plan(undefined);
+            return fresh.order.length > 0 ? fresh : p;
+          }
+        } else hold = answer;
       } catch (error) {
         throw new StopRetrying(asError(error)); // the store could not be asked: nothing sent
       }
@@ -125,7 +134,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     let p = plan(undefined);
     if (roundNumber === 1 && !escalated) emitRouteSelect(engine, call, p);
     if (p.order.length === 0) throw new StopRetrying(refusal(call, p));
-    p = await reserve(p);
+    if (budget && !hold) p = await reserve(budget, p);
     let i = 0;
     while (i < p.order.length) {
       const s = p.order[i++] as EndpointSignals;
