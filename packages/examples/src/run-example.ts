@@ -1,4 +1,5 @@
 import { examples } from './examples/example-registry.js';
+import { NO_REDIS } from './fleet/local-redis.js';
 
 // `pnpm --filter @tiered/examples example NAME`: runs one example; lists them for no or a bad name.
 const name = process.argv[2];
@@ -15,4 +16,11 @@ if (!example) {
   process.exit(2);
 }
 console.log(`▶ ${name}: ${example.summary}\n`);
-await example.run();
+try {
+  await example.run();
+} catch (error) {
+  // A missing prerequisite is a message, not a stack trace.
+  if ((error as Error)?.message !== NO_REDIS) throw error;
+  process.stderr.write(`${NO_REDIS}\n`);
+  process.exit(2);
+}
