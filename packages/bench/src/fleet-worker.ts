@@ -3,7 +3,7 @@
  * `concurrency` when told `go`, and reports each call's latency. The parent starts all workers,
  * waits until each is `ready`, then says `go` to all at once.
  */
-import { createRouter, type Router, type RouterOptions } from '@tiered/sdk';
+import { BudgetExceededError, createRouter, type Router, type RouterOptions } from '@tiered/sdk';
 import { redisStore } from '@tiered/sdk/redis';
 
 export interface FleetBenchJob {
@@ -13,12 +13,18 @@ export interface FleetBenchJob {
   readonly namespace: string;
   readonly calls: number;
   readonly concurrency: number;
+  /** Run the calls in one session with this budget (same id in every process), until refused. */
+  readonly budgetUsd?: number;
 }
 
 export interface FleetBenchReport {
   /** Per answered call, ms. */
   readonly latenciesMs: number[];
   readonly failed: number;
+  /** Calls refused by the session budget. */
+  readonly refused: number;
+  /** What this process's calls cost (the session's spend, this process's part). */
+  readonly spentUsd: number;
   readonly wallMs: number;
   readonly degraded: boolean;
 }
@@ -52,7 +58,13 @@ function body(n: number) {
 async function run(job: FleetBenchJob, router: Router): Promise<FleetBenchReport> {
   const latenciesMs: number[] = [];
   let failed = 0;
+  let refused = 0;
   let next = 0;
+  const session =
+    job.budgetUsd === undefined
+      ? undefined
+      : router.session({ id: 'bench-budget', budgetUsd: job.budgetUsd });
+  const create = session ? session.chat.completions.create : router.chat.completions.create;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
@@ -60,9 +72,13 @@ async function run(job: FleetBenchJob, router: Router): Promise<FleetBenchReport
         const n = next++;
         const started = performance.now();
         try {
-          await router.chat.completions.create(body(n));
+          await create(body(n));
           latenciesMs.push(performance.now() - started);
-        } catch {
+        } catch (error) {
+          if (error instanceof BudgetExceededError) {
+            refused++;
+            return; // this lane is done: the session's budget is spent
+          }
           failed++;
         }
       }
@@ -71,6 +87,8 @@ async function run(job: FleetBenchJob, router: Router): Promise<FleetBenchReport
   return {
     latenciesMs,
     failed,
+    refused,
+    spentUsd: session?.stats().costUsd ?? 0,
     wallMs: performance.now() - t0,
     degraded: (router.stats().store?.degradedCount ?? 0) > 0,
   };

@@ -34,6 +34,15 @@ export interface FleetResult {
   readonly rows: FleetRow[];
   /** One store acquire + release round trip on Redis, sequential, µs. */
   readonly acquireReleaseUs?: number;
+  /** 4 processes spending one session's budget (same id) until refused. */
+  readonly budget?: {
+    readonly budgetUsd: number;
+    readonly spentUsd: number;
+    readonly calls: number;
+    readonly refused: number;
+    /** Without the store: each process has the whole budget. */
+    readonly aloneSpentUsd: number;
+  };
   /** What a call with a fleet slot costs over one without, on an in-memory upstream, µs. */
   readonly perCallOverheadUs?: {
     readonly alone: number;
@@ -122,7 +131,36 @@ export async function fleetBench(): Promise<FleetResult> {
         degraded: reports.some((r) => r.degraded),
       });
     }
-    return { edgeSlots: SLOTS, rows, ...(await acquireCost(url)) };
+    // One session budget across the processes: worth ~40% of the calls they would make.
+    const base = endpoint(SLOTS);
+    const price = { inputPerMTok: 100, outputPerMTok: 100 };
+    const priced: RouterOptions = { ...base, endpoints: base.endpoints.map((e) => ({ ...e, price })) };
+    const budgetUsd = 0.02;
+    const spend = async (redisUrl: string) => {
+      const reports = await runFleet(PROCESSES, {
+        router: priced,
+        redisUrl,
+        namespace: `bench-budget-${Date.now().toString(36)}`,
+        calls: 100,
+        concurrency: 8,
+        budgetUsd,
+      });
+      return {
+        spentUsd: reports.reduce((sum, r) => sum + r.spentUsd, 0),
+        calls: reports.reduce((n, r) => n + r.latenciesMs.length, 0),
+        refused: reports.reduce((n, r) => n + r.refused, 0),
+      };
+    };
+    const shared = await spend(url);
+    const alone = await spend('');
+    const budget = {
+      budgetUsd,
+      spentUsd: round(shared.spentUsd, 6),
+      calls: shared.calls,
+      refused: shared.refused,
+      aloneSpentUsd: round(alone.spentUsd, 6),
+    };
+    return { edgeSlots: SLOTS, rows, budget, ...(await acquireCost(url)) };
   } finally {
     await mock.close();
     await redis?.stop();

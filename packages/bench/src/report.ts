@@ -402,6 +402,12 @@ function fleetSection(f: FleetResult): string {
       ]),
     ),
   );
+  if (f.budget) {
+    const b = f.budget;
+    out.push(
+      `\nOne session budget across 4 processes (same session id, $${b.budgetUsd}): spent $${b.spentUsd} in ${b.calls} calls, ${b.refused} refused — ${b.spentUsd <= b.budgetUsd ? 'never above the budget' : 'ABOVE THE BUDGET'}; each process alone spends $${b.aloneSpentUsd}.`,
+    );
+  }
   if (f.perCallOverheadUs && f.acquireReleaseUs !== undefined) {
     const o = f.perCallOverheadUs;
     out.push(
