@@ -159,11 +159,14 @@ describe('examples', () => {
   it('the registry lists every example with a summary', () => {
     expect(Object.keys(examples).sort()).toEqual(
       [
+        'ai-sdk',
         'drop-in',
         'escalation',
         'fetch-adapter',
         'fleet',
         'hedging',
+        'langchain',
+        'openai-agents',
         'otel',
         'session-budget',
         'streaming-failover',

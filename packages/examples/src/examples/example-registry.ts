@@ -1,9 +1,12 @@
 import type { ExampleOptions } from '../shared/example-options.js';
+import * as aiSdk from './ai-sdk.js';
 import * as dropIn from './drop-in.js';
 import * as escalation from './escalation.js';
 import * as fetchAdapter from './fetch-adapter.js';
 import * as fleet from './fleet.js';
 import * as hedging from './hedging.js';
+import * as langchain from './langchain.js';
+import * as openaiAgents from './openai-agents.js';
 import * as otel from './otel.js';
 import * as sessionBudget from './session-budget.js';
 import * as streamingFailover from './streaming-failover.js';
@@ -54,5 +57,18 @@ export const examples: Readonly<Record<string, Example>> = {
   'three-tier': {
     summary: "tiers: ['edge', 'regional', 'origin'], each call to the first tier that fits it",
     run: threeTier.run,
+  },
+  'ai-sdk': {
+    summary:
+      'Vercel AI SDK through router.fetch: streaming, tools, structured output; no double retries',
+    run: aiSdk.run,
+  },
+  langchain: {
+    summary: 'LangChain ChatOpenAI through router.fetch: streaming, tools, structured output',
+    run: langchain.run,
+  },
+  'openai-agents': {
+    summary: 'OpenAI Agents SDK through router.fetch: streamed run, tool-using agent, outputType',
+    run: openaiAgents.run,
   },
 };
