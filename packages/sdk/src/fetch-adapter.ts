@@ -197,6 +197,9 @@ function errorResponse(status: number, code: string, message: string, param?: st
     {
       status,
       // The router has already retried and failed over: tell OpenAI clients not to retry again.
+      // `openai` (and the Agents SDK through it) honour this; the AI SDK and LangChain decide by
+      // status alone and retry every 5xx, so the README asks them for `maxRetries: 0`. A 4xx
+      // would stop them too, but would tell the caller its request was wrong, which it was not.
       headers: { 'content-type': 'application/json', 'x-should-retry': 'false' },
     },
   );
