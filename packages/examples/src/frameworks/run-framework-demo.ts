@@ -108,7 +108,7 @@ export async function runFrameworkDemo(
       const valid = forecastSchema.safeParse(output).success;
       const structured = { output, valid, calls: routes.since(mark) };
       log(
-        `  structured       ${served(structured.calls)}  ${JSON.stringify(output)}` +
+        `  structured       ${served(structured.calls)}  ${clip(JSON.stringify(output), 90)}` +
           ` (${valid ? 'valid against' : 'does NOT match'} the schema)`,
       );
       return { streaming, toolRoundTrip, structured };
@@ -175,6 +175,10 @@ function served(calls: readonly RoutedCall[]): string {
     .padEnd(16);
 }
 
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 function quote(text: string, max = 40): string {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+  return JSON.stringify(clip(text, max));
 }
