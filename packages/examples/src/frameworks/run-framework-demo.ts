@@ -123,34 +123,39 @@ export async function runFrameworkDemo(
         ...options,
         router: { timeouts: { firstTokenFloorMs: Math.max(50, 1_000 * scale) } },
       };
-      await withRouter(failing, routerOptions, async (router, mock) => {
-        const routes = new RouteLog(router);
-        const driver = framework.driver(router, api);
-        for (const mode of ['plain', 'stream'] as const) {
-          const mark = routes.mark();
-          const before = (await upstreamRequests(mock)).total;
-          const error = await failure(() =>
-            mode === 'plain' ? driver.generate(prompts.stream) : driver.stream(prompts.stream),
-          );
-          const after = await upstreamRequests(mock);
-          const calls = routes.since(mark);
-          const call: OutageCall = {
-            fault,
-            mode,
-            calls,
-            attempts: calls.reduce((n, c) => n + c.attempts.length, 0),
-            upstreamRequests: after.total - before,
-            upstreamByCall: calls.map((c) => after.byRequestId[c.requestId] ?? 0),
-            error: describeError(error),
-          };
-          outage.push(call);
-          log(
-            `  ${`${label}, ${mode}:`.padEnd(34)} ${call.calls.length} router call, ` +
-              `${call.attempts} attempts, ${call.upstreamRequests} upstream requests → ` +
-              `${call.error.name} ${call.error.status ?? ''} ${call.error.code ?? ''}`.trimEnd(),
-          );
-        }
-      });
+      // Both modes at once, each on its own topology and a fresh router: the previous call's
+      // ejections would make the next wait out their cool-down first — right for a router, slow
+      // for a demonstration.
+      const calls = await Promise.all(
+        (['plain', 'stream'] as const).map((mode) =>
+          withRouter(failing, routerOptions, async (router, mock): Promise<OutageCall> => {
+            const routes = new RouteLog(router);
+            const driver = framework.driver(router, api);
+            const error = await failure(() =>
+              mode === 'plain' ? driver.generate(prompts.stream) : driver.stream(prompts.stream),
+            );
+            const upstream = await upstreamRequests(mock);
+            const calls = routes.calls;
+            return {
+              fault,
+              mode,
+              calls,
+              attempts: calls.reduce((n, c) => n + c.attempts.length, 0),
+              upstreamRequests: upstream.total,
+              upstreamByCall: calls.map((c) => upstream.byRequestId[c.requestId] ?? 0),
+              error: describeError(error),
+            };
+          }),
+        ),
+      );
+      for (const call of calls) {
+        outage.push(call);
+        log(
+          `  ${`${label}, ${call.mode}:`.padEnd(34)} ${call.calls.length} router call, ` +
+            `${call.attempts} attempts, ${call.upstreamRequests} upstream requests → ` +
+            `${call.error.name} ${call.error.status ?? ''} ${call.error.code ?? ''}`.trimEnd(),
+        );
+      }
     }
     apis.push({ api, ...happy, outage });
     log('');
