@@ -18,6 +18,8 @@ import { withRouter } from '../src/shared/with-router.js';
 // real time, configured exactly as the SDK README documents.
 const fast = { timeScale: 0.05, log: () => {} };
 
+const bothApis = ['chat-completions', 'responses'] as const;
+
 const frameworks: readonly {
   readonly name: string;
   readonly run: (options: typeof fast) => Promise<FrameworkDemoResult>;
@@ -25,9 +27,9 @@ const frameworks: readonly {
   /** Whether the framework shows response headers (`x-tiered-endpoint`) to its caller. */
   readonly headers: boolean;
 }[] = [
-  { name: 'ai-sdk', run: aiSdk.run, apis: ['chat-completions'], headers: true },
-  { name: 'langchain', run: langchain.run, apis: ['chat-completions'], headers: false },
-  { name: 'openai-agents', run: openaiAgents.run, apis: ['chat-completions'], headers: false },
+  { name: 'ai-sdk', run: aiSdk.run, apis: bothApis, headers: true },
+  { name: 'langchain', run: langchain.run, apis: bothApis, headers: false },
+  { name: 'openai-agents', run: openaiAgents.run, apis: bothApis, headers: false },
 ];
 
 describe.each(frameworks)('$name through router.fetch', (framework) => {
@@ -36,8 +38,13 @@ describe.each(frameworks)('$name through router.fetch', (framework) => {
     result = await framework.run(fast);
   }, 60_000);
 
-  it('runs on every API the framework speaks', () => {
+  it('runs on every API the framework speaks, and really speaks it to router.fetch', () => {
     expect(result.apis.map((a) => a.api)).toEqual(framework.apis);
+    for (const { api, requests } of result.apis) {
+      expect(requests).toEqual([
+        api === 'responses' ? 'POST /v1/responses' : 'POST /v1/chat/completions',
+      ]);
+    }
   });
 
   it('streams: the text arrives in pieces, from the edge that served the one routed call', () => {

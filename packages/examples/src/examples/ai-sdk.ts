@@ -1,7 +1,7 @@
+import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { Router } from '@tiered/sdk';
 import { generateText, type LanguageModel, Output, stepCountIs, streamText, tool } from 'ai';
-import type { FrameworkApi, FrameworkDriver } from '../frameworks/framework-driver.js';
+import type { FrameworkApi, FrameworkDriver, RoutedFetch } from '../frameworks/framework-driver.js';
 import { type FrameworkDemoResult, runFrameworkDemo } from '../frameworks/run-framework-demo.js';
 import {
   forecastSchema,
@@ -12,11 +12,23 @@ import {
 import type { ExampleOptions } from '../shared/example-options.js';
 
 /**
- * The AI SDK's model for a router: an OpenAI-compatible provider whose `fetch` is `router.fetch`.
- * The base URL is a placeholder (nothing listens there) and no API key is needed: each endpoint
- * gets its own from the router.
+ * The AI SDK's model for a router, on either API: the OpenAI provider (`@ai-sdk/openai`, whose
+ * default is the Responses API) or the OpenAI-compatible one (chat completions), each with
+ * `router.fetch` as its `fetch`. The base URL is a placeholder (nothing listens there) and the key
+ * is never forwarded: each endpoint gets its own from the router.
  */
-export function aiSdkModel(router: Router, _api: FrameworkApi = 'chat-completions'): LanguageModel {
+export function aiSdkModel(
+  router: RoutedFetch,
+  api: FrameworkApi = 'chat-completions',
+): LanguageModel {
+  if (api === 'responses') {
+    const openai = createOpenAI({
+      baseURL: 'http://tiered.local/v1',
+      apiKey: 'unused',
+      fetch: router.fetch,
+    });
+    return openai('auto'); // 'auto' routes among all endpoints; a tier or endpoint id pins
+  }
   const tiered = createOpenAICompatible({
     name: 'tiered',
     baseURL: 'http://tiered.local/v1',
@@ -24,7 +36,7 @@ export function aiSdkModel(router: Router, _api: FrameworkApi = 'chat-completion
     includeUsage: true, // token usage on streams too
     supportsStructuredOutputs: true, // send response_format json_schema, not just json_object
   });
-  return tiered('auto'); // 'auto' routes among all endpoints; a tier or endpoint id pins
+  return tiered('auto');
 }
 
 /**
@@ -35,7 +47,7 @@ export function aiSdkModel(router: Router, _api: FrameworkApi = 'chat-completion
 export const aiSdkCallSettings = { maxRetries: 0 } as const;
 
 /** The AI SDK through `router.fetch`: `streamText`, `generateText` with tools and with `Output.object`. */
-export function aiSdkDriver(router: Router, api: FrameworkApi): FrameworkDriver {
+export function aiSdkDriver(router: RoutedFetch, api: FrameworkApi): FrameworkDriver {
   const model = aiSdkModel(router, api);
   return {
     async stream(prompt) {
@@ -98,7 +110,7 @@ export function aiSdkDriver(router: Router, api: FrameworkApi): FrameworkDriver 
  */
 export function run(options: ExampleOptions = {}): Promise<FrameworkDemoResult> {
   return runFrameworkDemo(
-    { name: 'Vercel AI SDK', apis: ['chat-completions'], driver: aiSdkDriver },
+    { name: 'Vercel AI SDK', apis: ['chat-completions', 'responses'], driver: aiSdkDriver },
     options,
   );
 }

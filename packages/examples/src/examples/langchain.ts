@@ -1,8 +1,7 @@
 import { AIMessage, type BaseMessage, HumanMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { ChatOpenAI } from '@langchain/openai';
-import type { Router } from '@tiered/sdk';
-import type { FrameworkApi, FrameworkDriver } from '../frameworks/framework-driver.js';
+import type { FrameworkApi, FrameworkDriver, RoutedFetch } from '../frameworks/framework-driver.js';
 import { type FrameworkDemoResult, runFrameworkDemo } from '../frameworks/run-framework-demo.js';
 import {
   forecastSchema,
@@ -16,7 +15,10 @@ import type { ExampleOptions } from '../shared/example-options.js';
  * LangChain's `ChatOpenAI` for a router: the openai client inside it gets `router.fetch`, a
  * placeholder base URL and key (each endpoint gets its own key from the router).
  */
-export function langchainModel(router: Router, api: FrameworkApi = 'chat-completions'): ChatOpenAI {
+export function langchainModel(
+  router: RoutedFetch,
+  api: FrameworkApi = 'chat-completions',
+): ChatOpenAI {
   return new ChatOpenAI({
     model: 'auto', // routes among all endpoints; a tier or endpoint id pins
     apiKey: 'unused',
@@ -30,7 +32,7 @@ export function langchainModel(router: Router, api: FrameworkApi = 'chat-complet
 }
 
 /** LangChain through `router.fetch`: `.stream()`, `bindTools` with a tool loop, `withStructuredOutput`. */
-export function langchainDriver(router: Router, api: FrameworkApi): FrameworkDriver {
+export function langchainDriver(router: RoutedFetch, api: FrameworkApi): FrameworkDriver {
   const model = langchainModel(router, api);
   const getWeatherTool = tool(async (input) => getWeather(input), {
     name: 'getWeather',
@@ -81,7 +83,7 @@ export function langchainDriver(router: Router, api: FrameworkApi): FrameworkDri
  */
 export function run(options: ExampleOptions = {}): Promise<FrameworkDemoResult> {
   return runFrameworkDemo(
-    { name: 'LangChain.js', apis: ['chat-completions'], driver: langchainDriver },
+    { name: 'LangChain.js', apis: ['chat-completions', 'responses'], driver: langchainDriver },
     options,
   );
 }

@@ -7,9 +7,8 @@ import {
   setTracingDisabled,
   tool,
 } from '@openai/agents';
-import type { Router } from '@tiered/sdk';
 import OpenAI from 'openai';
-import type { FrameworkApi, FrameworkDriver } from '../frameworks/framework-driver.js';
+import type { FrameworkApi, FrameworkDriver, RoutedFetch } from '../frameworks/framework-driver.js';
 import { type FrameworkDemoResult, runFrameworkDemo } from '../frameworks/run-framework-demo.js';
 import {
   forecastSchema,
@@ -27,7 +26,7 @@ import type { ExampleOptions } from '../shared/example-options.js';
  * puts on its error answers, and the Agents runner retries only when `modelSettings.retry` asks
  * (its `retryPolicies.providerSuggested()` honours the header too).
  */
-export function agentsModel(router: Router, api: FrameworkApi = 'chat-completions'): Model {
+export function agentsModel(router: RoutedFetch, api: FrameworkApi = 'chat-completions'): Model {
   const client = new OpenAI({
     baseURL: 'http://tiered.local/v1',
     apiKey: 'unused',
@@ -39,7 +38,7 @@ export function agentsModel(router: Router, api: FrameworkApi = 'chat-completion
 }
 
 /** The Agents SDK through `router.fetch`: a streamed run, a tool-using agent, an `outputType` agent. */
-export function agentsDriver(router: Router, api: FrameworkApi): FrameworkDriver {
+export function agentsDriver(router: RoutedFetch, api: FrameworkApi): FrameworkDriver {
   // Traces would go to OpenAI's servers; an example on a mock topology keeps everything local.
   setTracingDisabled(true);
   const model = agentsModel(router, api);
@@ -101,7 +100,7 @@ export function agentsDriver(router: Router, api: FrameworkApi): FrameworkDriver
  */
 export function run(options: ExampleOptions = {}): Promise<FrameworkDemoResult> {
   return runFrameworkDemo(
-    { name: 'OpenAI Agents SDK', apis: ['chat-completions'], driver: agentsDriver },
+    { name: 'OpenAI Agents SDK', apis: ['chat-completions', 'responses'], driver: agentsDriver },
     options,
   );
 }

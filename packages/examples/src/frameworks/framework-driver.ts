@@ -35,5 +35,11 @@ export interface FrameworkDriver {
   generate(prompt: string): Promise<string>;
 }
 
+/**
+ * What a framework needs of the router: its `fetch`, nothing else. (The demo hands over a
+ * `router.fetch` wrapped to record which API paths the framework called.)
+ */
+export type RoutedFetch = Pick<Router, 'fetch'>;
+
 /** Builds a framework's driver for a router, on one of the APIs it speaks. */
-export type DriverFactory = (router: Router, api: FrameworkApi) => FrameworkDriver;
+export type DriverFactory = (router: RoutedFetch, api: FrameworkApi) => FrameworkDriver;

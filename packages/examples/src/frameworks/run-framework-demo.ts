@@ -1,11 +1,17 @@
 import type { FaultProfile } from '@tiered/mock-server';
+import type { Router } from '@tiered/sdk';
 import { edgeEndpoint, originEndpoint } from '../shared/example-endpoints.js';
 import type { ExampleOptions } from '../shared/example-options.js';
 import { type RoutedCall, RouteLog } from '../shared/route-log.js';
 import { upstreamRequests } from '../shared/upstream-requests.js';
 import { withRouter } from '../shared/with-router.js';
 import { describeError, type FrameworkErrorView } from './describe-error.js';
-import type { DriverFactory, FrameworkApi, ToolRoundTrip } from './framework-driver.js';
+import type {
+  DriverFactory,
+  FrameworkApi,
+  RoutedFetch,
+  ToolRoundTrip,
+} from './framework-driver.js';
 import { forecastSchema, prompts } from './weather-fixtures.js';
 
 /** A framework the demo runs: its name, the APIs it speaks, its driver. */
@@ -35,6 +41,8 @@ export interface OutageCall {
 /** What one framework showed on one API. */
 export interface ApiDemo {
   readonly api: FrameworkApi;
+  /** The distinct `METHOD /path` requests the framework sent to `router.fetch`. */
+  readonly requests: readonly string[];
   readonly streaming: {
     readonly text: string;
     readonly pieces: number;
@@ -76,9 +84,18 @@ export async function runFrameworkDemo(
   const apis: ApiDemo[] = [];
   for (const api of framework.apis) {
     log(`${framework.name} — ${api === 'responses' ? 'Responses API' : 'chat completions API'}`);
+    const requests = new Set<string>();
+    const recording = (router: Router): RoutedFetch => ({
+      fetch: (input, init) => {
+        const url = input instanceof Request ? input.url : String(input);
+        const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+        requests.add(`${method} ${new URL(url).pathname}`);
+        return router.fetch(input, init);
+      },
+    });
     const happy = await withRouter(healthy, options, async (router) => {
       const routes = new RouteLog(router);
-      const driver = framework.driver(router, api);
+      const driver = framework.driver(recording(router), api);
 
       let mark = routes.mark();
       const streamed = await driver.stream(prompts.stream);
@@ -130,7 +147,7 @@ export async function runFrameworkDemo(
         (['plain', 'stream'] as const).map((mode) =>
           withRouter(failing, routerOptions, async (router, mock): Promise<OutageCall> => {
             const routes = new RouteLog(router);
-            const driver = framework.driver(router, api);
+            const driver = framework.driver(recording(router), api);
             const error = await failure(() =>
               mode === 'plain' ? driver.generate(prompts.stream) : driver.stream(prompts.stream),
             );
@@ -157,7 +174,7 @@ export async function runFrameworkDemo(
         );
       }
     }
-    apis.push({ api, ...happy, outage });
+    apis.push({ api, requests: [...requests], ...happy, outage });
     log('');
   }
   return { framework: framework.name, apis };
