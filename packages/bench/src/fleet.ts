@@ -99,43 +99,63 @@ export async function fleetBench(): Promise<FleetResult> {
         },
       ],
     });
-    const rows: FleetRow[] = [];
     const setups: Array<[string, number, number, string]> = [
       ['Redis store (shared slots)', PROCESSES, SLOTS, url],
       ['no store: each process alone', PROCESSES, SLOTS, ''],
       ['no store: slots split by hand (8 ÷ 4)', PROCESSES, SLOTS / PROCESSES, ''],
       ['one process (the ceiling)', 1, SLOTS, ''],
     ];
-    for (const [setup, processes, limit, redisUrl] of setups) {
-      await mock.control('edge', { reset: true });
-      const reports = await runFleet(processes, {
-        router: endpoint(limit),
-        redisUrl,
-        namespace: `bench-fleet-${Date.now().toString(36)}`,
-        calls: (CALLS * PROCESSES) / processes,
-        concurrency: (CONCURRENCY * PROCESSES) / processes,
-      });
-      const stats = await mock.stats('edge');
-      const latencies = reports.flatMap((r) => r.latenciesMs);
-      const wallMs = Math.max(...reports.map((r) => r.wallMs));
-      const s = summarize(latencies);
-      rows.push({
-        setup,
-        processes,
-        limitPerProcess: limit,
-        maxInFlight: stats.maxInFlight,
-        callsPerSec: round((latencies.length / wallMs) * 1000, 0),
-        p50Ms: round(s.p50, 1),
-        p99Ms: round(s.p99, 1),
-        failed: reports.reduce((n, r) => n + r.failed, 0),
-        degraded: reports.some((r) => r.degraded),
-      });
+    // Two rounds, the second in reverse order; each setup keeps its better round (a loaded
+    // machine's noise only ever slows a run down).
+    const best = new Map<string, FleetRow>();
+    for (const order of [setups, [...setups].reverse()]) {
+      for (const [setup, processes, limit, redisUrl] of order) {
+        await mock.control('edge', { reset: true });
+        const reports = await runFleet(processes, {
+          router: endpoint(limit),
+          redisUrl,
+          namespace: `bench-fleet-${Date.now().toString(36)}`,
+          calls: (CALLS * PROCESSES) / processes,
+          concurrency: (CONCURRENCY * PROCESSES) / processes,
+        });
+        const stats = await mock.stats('edge');
+        const latencies = reports.flatMap((r) => r.latenciesMs);
+        const wallMs = Math.max(...reports.map((r) => r.wallMs));
+        const s = summarize(latencies);
+        const row: FleetRow = {
+          setup,
+          processes,
+          limitPerProcess: limit,
+          maxInFlight: Math.max(stats.maxInFlight, best.get(setup)?.maxInFlight ?? 0),
+          callsPerSec: round((latencies.length / wallMs) * 1000, 0),
+          p50Ms: round(s.p50, 1),
+          p99Ms: round(s.p99, 1),
+          failed: reports.reduce((n, r) => n + r.failed, 0) + (best.get(setup)?.failed ?? 0),
+          degraded: reports.some((r) => r.degraded) || (best.get(setup)?.degraded ?? false),
+        };
+        const previous = best.get(setup);
+        best.set(
+          setup,
+          previous && previous.callsPerSec >= row.callsPerSec
+            ? {
+                ...previous,
+                maxInFlight: row.maxInFlight,
+                failed: row.failed,
+                degraded: row.degraded,
+              }
+            : row,
+        );
+      }
     }
-    // One session budget across the processes: worth ~40% of the calls they would make.
+    const rows = setups.map(([setup]) => best.get(setup) as FleetRow);
+    // One session budget across the processes: ~90 of the 400 calls they would make (~$0.0028 each).
     const base = endpoint(SLOTS);
     const price = { inputPerMTok: 100, outputPerMTok: 100 };
-    const priced: RouterOptions = { ...base, endpoints: base.endpoints.map((e) => ({ ...e, price })) };
-    const budgetUsd = 0.02;
+    const priced: RouterOptions = {
+      ...base,
+      endpoints: base.endpoints.map((e) => ({ ...e, price })),
+    };
+    const budgetUsd = 0.25;
     const spend = async (redisUrl: string) => {
       const reports = await runFleet(PROCESSES, {
         router: priced,

@@ -376,7 +376,7 @@ function fleetSection(f: FleetResult): string {
     return out.join('\n');
   }
   out.push(
-    `One edge with ${f.edgeSlots} slots (20 ms to first token, 8 output tokens), each process at concurrency ${(4 * 32) / 4} (one process: 128), 1,600 calls in all. "max in flight" is what the edge itself counted.\n`,
+    `One edge with ${f.edgeSlots} slots (20 ms to first token, 8 output tokens), each process at concurrency ${(4 * 32) / 4} (one process: 128), 1,600 calls in all; two rounds in alternating order, the better one shown. "max in flight" is what the edge itself counted (the higher of the two rounds).\n`,
   );
   out.push(
     table(
