@@ -12,6 +12,7 @@ import {
   positiveInteger,
   requiredString,
 } from './internal/validate.js';
+import { MAX_CHARS_PER_TOKEN, MIN_CHARS_PER_TOKEN } from './signals/prompt-token-fit.js';
 import type { StateStore } from './store/state-store.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -121,11 +122,20 @@ export interface HealthOptions {
   readonly maxCooldownMs?: number | undefined;
 }
 
-/** The token estimate: characters ÷ a ratio learned per endpoint, no tokenizer. */
+/**
+ * The token estimate: a line `intercept + chars / charsPerToken` learned per endpoint from the
+ * counts it reports, no tokenizer.
+ */
 export interface EstimateOptions {
-  /** Starting characters-per-token ratio (of the request JSON). @default 4 */
+  /**
+   * Starting characters-per-token ratio of the request JSON, in [0.5, 16]: the slope of the
+   * prompt-token fit until prompts of varied size were seen. @default 4
+   */
   readonly charsPerToken?: number | undefined;
-  /** Safety margin on the prompt estimate when checking context fit. @default 0.1 */
+  /**
+   * Least safety margin on the prompt estimate when checking context fit, as a ratio; the margin
+   * grows to the worst recent under-estimate an endpoint's counts showed. @default 0.1
+   */
   readonly contextMargin?: number | undefined;
   /** Output tokens assumed when a call sets no `max_tokens`, until learned. @default 256 */
   readonly defaultOutputTokens?: number | undefined;
@@ -437,7 +447,13 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
       maxCooldownMs: msIn('health.maxCooldownMs', health.maxCooldownMs, 120_000, 0),
     }),
     estimate: Object.freeze({
-      charsPerToken: numberIn('estimate.charsPerToken', estimate.charsPerToken, 4, 0.5, 64),
+      charsPerToken: numberIn(
+        'estimate.charsPerToken',
+        estimate.charsPerToken,
+        4,
+        MIN_CHARS_PER_TOKEN,
+        MAX_CHARS_PER_TOKEN,
+      ),
       contextMargin: numberIn('estimate.contextMargin', estimate.contextMargin, 0.1, 0, 1),
       defaultOutputTokens: integerIn(
         'estimate.defaultOutputTokens',

@@ -57,6 +57,7 @@ export interface ResponseMeta {
 export interface CandidateScore {
   readonly endpointId: string;
   readonly tier: string;
+  /** The endpoint's mean estimate of the prompt's tokens (its learned fit; images included). */
   readonly promptTokens: number;
   readonly predictedMs: number;
   readonly queueWaitMs: number;

@@ -33,8 +33,21 @@ export interface EndpointStats {
     readonly rttMs: number | undefined;
     /** Learned prefill cost, ms per prompt token. */
     readonly prefillMsPerToken: number;
-    /** Learned characters of request JSON per prompt token. */
+    /**
+     * Learned characters of request JSON per prompt token: the slope of the prompt-token fit
+     * (`tokens = promptTokensIntercept + chars / charsPerToken`).
+     */
     readonly charsPerToken: number;
+    /**
+     * Learned prompt tokens at zero characters: a request's fixed part (chat template, JSON
+     * structure; negative when the server counts the structure as nothing).
+     */
+    readonly promptTokensIntercept: number;
+    /**
+     * Worst recent under-estimate of prompt tokens, as a ratio of the estimate (0.25 = 25% more
+     * than estimated); the context-window check adds the larger of this and `contextMargin`.
+     */
+    readonly promptTokensUnderestimate: number;
   };
   readonly promptTokens: number;
   readonly completionTokens: number;
@@ -104,6 +117,8 @@ export function buildStats(
         rttMs: s.rtt.value,
         prefillMsPerToken: s.prefillMsPerToken(),
         charsPerToken: s.charsPerToken,
+        promptTokensIntercept: s.tokens.intercept,
+        promptTokensUnderestimate: s.tokens.underestimate,
       },
       promptTokens: s.promptTokens,
       completionTokens: s.completionTokens,

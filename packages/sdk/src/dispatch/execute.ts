@@ -215,16 +215,15 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
         last = { s, failure: error };
         if (error.failure !== 'context_length') failedTiers |= 1 << e.tierIndex;
         if (error.failure === 'context_length') {
-          // The estimate was short for this tokenizer: learn, and re-plan what still fits.
+          // The estimate was short for this tokenizer: learn, and re-plan what still fits. The
+          // endpoint's bound covers the count at once, so the same prompt is not sent there again.
+          const images = facts.imageParts * config.estimate.imageTokens;
           if (error.reportedPromptTokens) {
-            s.calibrate(
-              facts.promptChars,
-              error.reportedPromptTokens,
-              facts.imageParts * config.estimate.imageTokens,
-              true,
-            );
+            s.calibrate(facts.promptChars, error.reportedPromptTokens, images, true);
           } else {
-            s.charsPerToken *= 0.8;
+            // No count stated: the prompt plus the output asked for overflowed the window.
+            const asked = facts.maxOutputTokens ?? 0;
+            s.calibrateAtLeast(facts.promptChars, e.contextWindow - asked + 1, images);
           }
           p = plan(tried);
           i = 0;

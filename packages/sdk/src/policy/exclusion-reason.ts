@@ -20,12 +20,15 @@ export interface FilterInput {
 
 /**
  * Why an endpoint cannot serve a request, or `undefined` when it can: pins, capabilities and the
- * context window (prompt estimate with a safety margin plus the output reserve). Pure.
+ * context window. The window check takes the prompt's upper bound (the endpoint's token fit, with
+ * at least `contextMargin` on top) plus the output reserve: near a window an under-estimate costs
+ * a refused request and a wasted attempt, so the mean is not enough there. `contextMargin`
+ * `undefined` checks the mean instead (a tight fit, tried when nothing fits by the bound). Pure.
  */
 export function exclusionReason(
   s: EndpointSignals,
   input: FilterInput,
-  contextMargin: number,
+  contextMargin: number | undefined,
   imageTokens: number,
 ): string | undefined {
   const e = s.endpoint;
@@ -41,10 +44,19 @@ export function exclusionReason(
   if (needs.jsonSchema && !e.capabilities.jsonSchema) return 'no json_schema';
   if (needs.vision && !e.capabilities.vision) return 'no vision';
   if (needs.nativeResponses && e.responsesApi !== 'native') return 'no native Responses API';
-  const prompt = s.promptTokensFor(input.promptChars, input.imageParts * imageTokens);
-  const needed = Math.ceil(prompt * (1 + contextMargin)) + input.outputTokens;
-  if (needed > e.contextWindow) {
-    return `context ${needed} > window ${e.contextWindow} (prompt ≈${prompt} + output ${input.outputTokens})`;
+  const images = input.imageParts * imageTokens;
+  const room = e.contextWindow - input.outputTokens;
+  if (contextMargin === undefined) {
+    const prompt = s.promptTokensFor(input.promptChars, images);
+    if (prompt > room) {
+      return `context ${prompt + input.outputTokens} > window ${e.contextWindow} (prompt ≈${prompt} + output ${input.outputTokens})`;
+    }
+    return undefined;
+  }
+  const bound = s.promptTokensBoundFor(input.promptChars, images, contextMargin);
+  if (bound > room) {
+    const prompt = s.promptTokensFor(input.promptChars, images);
+    return `context ${bound + input.outputTokens} > window ${e.contextWindow} (prompt ≈${prompt}, up to ${bound}, + output ${input.outputTokens})`;
   }
   return undefined;
 }

@@ -55,16 +55,23 @@ export interface RoutePlan {
  */
 export function planRoute(input: RouteInput, ctx: RouteContext): RoutePlan {
   const plan = planWithMargin(input, ctx, ctx.contextMargin);
-  if (plan.order.length > 0 || ctx.contextMargin === 0) return plan;
-  // Nothing fits with the safety margin: an endpoint the estimate says fits exactly is still worth
-  // a try (if the estimate was short, its context-length refusal corrects it) — better than
+  if (plan.order.length > 0) return plan;
+  // Nothing fits by the prompt's upper bound: an endpoint the mean estimate fits is still worth a
+  // try (if the estimate was short, its context-length refusal corrects it) — better than
   // refusing a prompt the largest window can take.
-  const tight = planWithMargin(input, ctx, 0);
+  const tight = planWithMargin(input, ctx, undefined);
   if (tight.order.length === 0) return plan;
-  return { ...tight, reason: `${tight.reason}; a tight fit (no window fits with the margin)` };
+  return {
+    ...tight,
+    reason: `${tight.reason}; a tight fit (no window fits the prompt's upper bound)`,
+  };
 }
 
-function planWithMargin(input: RouteInput, ctx: RouteContext, margin: number): RoutePlan {
+function planWithMargin(
+  input: RouteInput,
+  ctx: RouteContext,
+  margin: number | undefined,
+): RoutePlan {
   const excluded: Record<string, string> = {};
   const candidates: Candidate[] = [];
   let anyAvailable = false;

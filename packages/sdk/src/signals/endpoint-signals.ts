@@ -2,6 +2,7 @@ import type { ResolvedConfig, ResolvedEndpoint } from '../config.js';
 import { Health } from './health.js';
 import { LinearFit } from './linear-fit.js';
 import { PeakEwma } from './peak-ewma.js';
+import { PromptTokenFit } from './prompt-token-fit.js';
 import { SampleWindow } from './sample-window.js';
 
 /** What the other routers sharing a store report about an endpoint, as of the last sync. */
@@ -24,8 +25,8 @@ export class EndpointSignals {
   readonly endpoint: ResolvedEndpoint;
   readonly health: Health;
 
-  /** Characters of request JSON per prompt token, learned from `usage.prompt_tokens`. */
-  charsPerToken: number;
+  /** Prompt tokens against characters of request JSON, learned from `usage.prompt_tokens`. */
+  readonly tokens: PromptTokenFit;
   /** Time to first token at zero prompt tokens (ms, network included): Peak-EWMA. */
   readonly ttft = new PeakEwma();
   /** ms per output token while decoding: Peak-EWMA. */
@@ -61,7 +62,7 @@ export class EndpointSignals {
   constructor(endpoint: ResolvedEndpoint, config: ResolvedConfig) {
     this.endpoint = endpoint;
     this.health = new Health(config.health);
-    this.charsPerToken = config.estimate.charsPerToken;
+    this.tokens = new PromptTokenFit(config.estimate.charsPerToken);
     this.#priors = config.priors;
   }
 
@@ -70,9 +71,22 @@ export class EndpointSignals {
     return this.inFlight + this.queued + (this.fleet?.pending ?? 0);
   }
 
-  /** Prompt tokens of a request for this endpoint, by its learned ratio. */
+  /** Learned characters of request JSON per prompt token (the fit's slope). */
+  get charsPerToken(): number {
+    return this.tokens.charsPerToken;
+  }
+
+  /** Prompt tokens of a request for this endpoint: the fit's mean, for latency and cost. */
   promptTokensFor(promptChars: number, imageTokens: number): number {
-    return Math.ceil(promptChars / this.charsPerToken) + imageTokens;
+    return Math.ceil(this.tokens.tokens(promptChars)) + imageTokens;
+  }
+
+  /**
+   * Prompt tokens a request may have on this endpoint, for the context-window check: the fit's
+   * upper bound, with at least `margin` (a ratio) on top.
+   */
+  promptTokensBoundFor(promptChars: number, imageTokens: number, margin: number): number {
+    return Math.ceil(this.tokens.bound(promptChars, imageTokens, margin));
   }
 
   /**
@@ -114,8 +128,8 @@ export class EndpointSignals {
   }
 
   /**
-   * Learns the tokenizer ratio from what the endpoint reported for a request we sized. `exact`
-   * (a context-length refusal, which states the count) adopts the endpoint's count at once.
+   * Learns the token fit from what the endpoint reported for a request we sized. `exact` (a
+   * context-length refusal, which states the count) also widens the bound at once to cover it.
    */
   calibrate(
     promptChars: number,
@@ -125,9 +139,15 @@ export class EndpointSignals {
   ): void {
     const textTokens = reportedPromptTokens - imageTokens;
     if (textTokens <= 0 || promptChars <= 0) return;
-    const sample = Math.min(64, Math.max(0.5, promptChars / textTokens));
-    // Under-estimates are what overflow a context window: follow them fast, over-estimates slowly.
-    const weight = exact ? 1 : sample < this.charsPerToken ? 0.5 : 0.1;
-    this.charsPerToken += (sample - this.charsPerToken) * weight;
+    if (exact) this.tokens.observeExact(promptChars, textTokens);
+    else this.tokens.observe(promptChars, textTokens);
+  }
+
+  /**
+   * A context-length refusal that states no count: the prompt has more than `minPromptTokens`.
+   * The bound covers that at once (not a sample for the fit: the count is unknown).
+   */
+  calibrateAtLeast(promptChars: number, minPromptTokens: number, imageTokens: number): void {
+    this.tokens.observeAtLeast(promptChars, minPromptTokens - imageTokens);
   }
 }

@@ -30,6 +30,33 @@ export class LinearFit {
     this.#sxy = this.#sxy * d + x * y;
   }
 
+  /** Total weight of the samples (≈ their count until old ones fade). */
+  get weight(): number {
+    return this.#s0;
+  }
+
+  /** Weighted mean of x; 0 before any sample. */
+  get meanX(): number {
+    return this.#s0 > 0 ? this.#sx / this.#s0 : 0;
+  }
+
+  /** Weighted mean of y; 0 before any sample. */
+  get meanY(): number {
+    return this.#s0 > 0 ? this.#sy / this.#s0 : 0;
+  }
+
+  /** Weighted variance of x, ≥ 0; 0 before two distinct samples. */
+  get varX(): number {
+    const n = this.#s0;
+    return n > 0 ? Math.max(0, this.#sxx / n - (this.#sx / n) ** 2) : 0;
+  }
+
+  /** Weighted covariance of x and y; 0 before two distinct samples. */
+  get covXY(): number {
+    const n = this.#s0;
+    return n > 0 ? this.#sxy / n - (this.#sx / n) * (this.#sy / n) : 0;
+  }
+
   /** The slope, ≥ 0, or 0 while the x values seen are too alike to tell. */
   get slope(): number {
     return this.slopeOr(0);
