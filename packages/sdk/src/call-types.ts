@@ -29,6 +29,11 @@ export interface RouteHints {
   readonly priority?: 'interactive' | 'background' | number | undefined;
   /** Time budget for this call in ms: tiers predicted slower are skipped; past it, `DeadlineExceededError`. */
   readonly deadlineMs?: number | undefined;
+  /**
+   * Latency against cost for this call (overrides the router's `slack`), a number ≥ 1: a cheaper
+   * tier serves it when its predicted time is at most `slack` × the fastest fitting tier's.
+   */
+  readonly slack?: number | undefined;
   /** Hedge this call (overrides the router's `hedge`). */
   readonly hedge?: boolean | HedgeOptions | undefined;
   /**

@@ -273,6 +273,9 @@ describe('resolveConfig: errors name the field, what was expected and what was g
   });
 
   it.each([
+    ['slack', { slack: 0.5 }, 'a number ≥ 1, got `0.5` (number)'],
+    ['slack', { slack: Number.NaN }, 'a number ≥ 1'],
+    ['slack', { slack: '2' }, 'a number ≥ 1'],
     ['retry.maxAttempts', { retry: { maxAttempts: 0 } }, 'an integer ≥ 1'],
     ['retry.retries', { retry: { retries: 1.5 } }, 'an integer ≥ 0'],
     ['retry.minDelayMs', { retry: { minDelayMs: -1 } }, 'a number ≥ 0'],
@@ -325,6 +328,14 @@ describe('resolveConfig: errors name the field, what was expected and what was g
 });
 
 describe('resolveConfig: defaults', () => {
+  it('leaves slack unset (the queue-wait rule) and takes any number ≥ 1, Infinity included', () => {
+    expect(resolveConfig(options()).slack).toBeUndefined();
+    expect(resolveConfig(options({ slack: 1 })).slack).toBe(1);
+    expect(resolveConfig(options({ slack: Number.POSITIVE_INFINITY })).slack).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
   it('enables probes every 15 s by default, and `probes: false` turns them off', () => {
     const { probes: _off, ...noProbes } = options();
     expect(resolveConfig(noProbes).probes).toEqual({ intervalMs: 15_000, timeoutMs: 3_000 });

@@ -182,6 +182,13 @@ export interface RouterOptions {
   readonly tiers?: readonly string[] | undefined;
   /** Calls in flight at once across all endpoints. @default unlimited */
   readonly maxConcurrency?: number | undefined;
+  /**
+   * Latency against cost, a number ≥ 1 (per call `route.slack`): a cheaper tier serves a call when
+   * its predicted time is at most `slack` × the fastest fitting tier's. `1` always takes the
+   * fastest tier; `Infinity` always the cheapest that fits (only a deadline moves calls up).
+   * @default unset: a tier is left when its queue wait exceeds the next tier's predicted latency
+   */
+  readonly slack?: number | undefined;
   readonly retry?: RetryOptions | undefined;
   readonly timeouts?: TimeoutOptions | undefined;
   /** `false` turns probes off (tests). @default on, every 15 s */
@@ -250,6 +257,7 @@ export interface ResolvedConfig {
   readonly endpoints: readonly ResolvedEndpoint[];
   readonly tiers: readonly string[];
   readonly maxConcurrency: number;
+  readonly slack: number | undefined;
   readonly retry: Required<{ [K in keyof RetryOptions]: number }>;
   readonly timeouts: Required<{ [K in keyof TimeoutOptions]: number }>;
   readonly probes: Required<{ [K in keyof ProbeOptions]: number }> | false;
@@ -269,6 +277,7 @@ const routerKeys = [
   'endpoints',
   'tiers',
   'maxConcurrency',
+  'slack',
   'retry',
   'timeouts',
   'probes',
@@ -412,6 +421,7 @@ export function resolveConfig(options: RouterOptions): ResolvedConfig {
       raw.maxConcurrency === undefined
         ? Number.POSITIVE_INFINITY
         : positiveInteger('maxConcurrency', raw.maxConcurrency),
+    slack: raw.slack === undefined ? undefined : numberIn('slack', raw.slack, 1, 1),
     retry: Object.freeze({
       maxAttempts: integerIn('retry.maxAttempts', retry.maxAttempts, 4, 1),
       retries: integerIn('retry.retries', retry.retries, 2, 0),

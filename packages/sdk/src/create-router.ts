@@ -394,6 +394,7 @@ class TieredRouter implements Router, Engine, RouterInternals {
       pin,
       priority,
       deadlineAt,
+      slack: route?.slack ?? config.slack,
       affinity: extras?.affinity,
       onServed: extras?.onServed,
       budget: extras?.budget,

@@ -128,7 +128,10 @@ function hintsFrom(headers: Headers): RouteHints | undefined {
   const session = headers.get('x-tiered-session') ?? undefined;
   const priorityRaw = headers.get('x-tiered-priority') ?? undefined;
   const deadlineRaw = headers.get('x-tiered-deadline-ms') ?? undefined;
-  if (!tier && !endpoint && !session && !priorityRaw && !deadlineRaw) return undefined;
+  const slackRaw = headers.get('x-tiered-slack') ?? undefined;
+  if (!tier && !endpoint && !session && !priorityRaw && !deadlineRaw && slackRaw === undefined) {
+    return undefined;
+  }
   const priority =
     priorityRaw === undefined || priorityRaw === 'interactive' || priorityRaw === 'background'
       ? priorityRaw
@@ -139,6 +142,8 @@ function hintsFrom(headers: Headers): RouteHints | undefined {
     session,
     priority,
     deadlineMs: deadlineRaw === undefined ? undefined : Number(deadlineRaw),
+    // A header that is not a number ≥ 1 ('', 'fast') becomes NaN and is refused as `route.slack`.
+    slack: slackRaw === undefined ? undefined : Number(slackRaw.trim() || Number.NaN),
   };
 }
 

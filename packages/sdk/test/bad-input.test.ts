@@ -219,6 +219,9 @@ describe('per-call options', () => {
       'route.deadlineMs',
       'a positive number',
     ],
+    ['route.slack below 1', { route: { slack: 0.5 } }, 'route.slack', 'a number ≥ 1, got `0.5`'],
+    ['route.slack NaN', { route: { slack: Number.NaN } }, 'route.slack', 'got `NaN`'],
+    ['route.slack string', { route: { slack: '2' } }, 'route.slack', 'a number ≥ 1'],
     ['timeout 0', { timeout: 0 }, 'timeout', 'a positive number of ms, got 0'],
     ['timeout negative', { timeout: -1 }, 'timeout', 'got -1'],
     ['timeout string', { timeout: '5s' }, 'timeout', 'got 5s'],
@@ -372,6 +375,24 @@ describe('call bodies', () => {
     expect((await res.json()).error.code).toBe('invalid_request');
     expect(received()).toBe(before);
   });
+
+  it.each(['fast', '', '0.9'])(
+    'router.fetch: x-tiered-slack %j → 400 naming route.slack, nothing sent',
+    async (value) => {
+      const before = received();
+      const res = await lab.router.fetch('http://tiered.local/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'x-tiered-slack': value },
+        body: JSON.stringify({ messages }),
+      });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatchObject({
+        code: 'invalid_request',
+        param: 'route.slack',
+      });
+      expect(received()).toBe(before);
+    },
+  );
 
   it('router.fetch: a bad hint header → 400 with the param', async () => {
     const res = await lab.router.fetch('http://tiered.local/v1/chat/completions', {

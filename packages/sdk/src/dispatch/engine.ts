@@ -69,6 +69,8 @@ export interface Call {
   readonly priority: number;
   /** Monotonic ms by which the call must be answered (session or route deadline). */
   readonly deadlineAt: number | undefined;
+  /** `route.slack`, else the router's `slack`; undefined: the queue-wait rule. */
+  readonly slack: number | undefined;
   /** A session's endpoints, one per tier, to stick to. */
   readonly affinity: ReadonlySet<string> | undefined;
   /** Tells the session which endpoint served, so it sticks to it. */

@@ -77,6 +77,7 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     pin: call.pin,
     exclude,
     deadlineMs: call.deadlineAt === undefined ? undefined : call.deadlineAt - config.now(),
+    slack: call.slack,
     affinity: call.affinity,
     minTier,
     // The reservation this call holds is its own to spend.

@@ -16,6 +16,7 @@ const ROUTE_KEYS = [
   'session',
   'priority',
   'deadlineMs',
+  'slack',
   'hedge',
   'accept',
   'escalate',
@@ -49,6 +50,7 @@ export function checkCallOptions(options: CallOptions | undefined): CheckedCallO
       }
     }
     if (route.deadlineMs !== undefined) checkMs('route.deadlineMs', route.deadlineMs);
+    if (route.slack !== undefined) checkSlack(route.slack);
   }
   if (headers !== undefined) checkHeaders(headers);
   return { signal: signal ?? undefined, timeoutMs: timeout, headers, route };
@@ -60,6 +62,16 @@ function checkMs(param: string, value: unknown): void {
     throw new InvalidRequestError(
       `Failed to route the call: \`${param}\` must be ${what}, got ${String(value)} (at most ${MAX_TIMER_MS} ms)`,
       param,
+    );
+  }
+}
+
+function checkSlack(value: unknown): void {
+  // NaN fails `>= 1`; Infinity passes (always the cheapest tier that fits).
+  if (typeof value !== 'number' || !(value >= 1)) {
+    throw new InvalidRequestError(
+      `Failed to route the call: \`route.slack\` must be a number ≥ 1, got ${describe(value)}`,
+      'route.slack',
     );
   }
 }

@@ -401,6 +401,90 @@ describe('planRoute: choosing the tier', () => {
   });
 });
 
+describe('planRoute: slack (latency against cost)', () => {
+  /**
+   * Edge (cheap) and origin measured; the edge has one slot and `queued` calls waiting. Per call
+   * of 100 prompt tokens (20 ms of prefill at the prior) and 256 output tokens: edge 100 + 20 +
+   * 256 × 10 = 2,680 ms of service, origin 200 + 20 + 256 × 4 = 1,244 ms. With its slot taken and
+   * q calls queued, the edge's predicted time is 2,680 × (q + 2).
+   */
+  function loadedEdge(queued: number) {
+    const f = fleet([ep('edge-a', 'edge', { maxConcurrency: 1 }), ep('origin', 'origin')]);
+    const edge = f.byId('edge-a');
+    edge.ttft.observe(100, now);
+    edge.tpot.observe(10, now);
+    f.byId('origin').ttft.observe(200, now);
+    f.byId('origin').tpot.observe(4, now);
+    edge.inFlight = 1;
+    edge.queued = queued;
+    const predicted = (id: string, slack?: number) =>
+      f.plan({ slack }).candidates.find((c) => c.signals.endpoint.id === id)?.predictedMs ?? 0;
+    return { ...f, predicted };
+  }
+
+  it('1 takes the fastest tier, even when it costs more', () => {
+    const { plan, predicted } = loadedEdge(0);
+    expect(predicted('edge-a')).toBeCloseTo(2 * 2_680, 6);
+    expect(predicted('origin')).toBeCloseTo(1_244, 6);
+    const p = plan({ slack: 1 });
+    expect(ids(p)).toEqual(['origin', 'edge-a']);
+    expect(p.reason).toBe(
+      'origin: edge predicted 5360ms > slack 1 × origin 1244ms; only candidate in tier',
+    );
+  });
+
+  it('keeps a cheaper tier while it is at most slack × the fastest, and leaves it beyond', () => {
+    // Edge 5,360 ms vs origin 1,244 ms: a ratio of 4.31.
+    const { plan } = loadedEdge(0);
+    expect(primary(plan({ slack: 4.25 }))).toBe('origin');
+    const p = plan({ slack: 4.35 });
+    expect(ids(p)).toEqual(['edge-a', 'origin']);
+    expect(p.reason).toMatch(/^edge: edge predicted 5360ms ≤ slack 4\.35 × origin 1244ms/);
+  });
+
+  it('trades more latency for cost than the default queue-wait rule when asked', () => {
+    // One call queued: edge 8,040 ms; its queue wait 5,360 ms > origin 1,244 ms, so the default
+    // spills to the origin. A slack of 8 accepts 6.5× the origin's time to stay cheap.
+    const { plan } = loadedEdge(1);
+    expect(primary(plan())).toBe('origin');
+    expect(primary(plan({ slack: 8 }))).toBe('edge-a');
+    expect(primary(plan({ slack: Number.POSITIVE_INFINITY }))).toBe('edge-a');
+    expect(primary(plan({ slack: 6 }))).toBe('origin');
+  });
+
+  it('keeps the cheaper tier when it is also the fastest, whatever the slack', () => {
+    // An idle edge is the fastest tier: any slack keeps it, and the default rule too.
+    const f = fleet([ep('edge-a', 'edge'), ep('origin', 'origin')]);
+    f.byId('edge-a').ttft.observe(50, now);
+    f.byId('edge-a').tpot.observe(2, now);
+    for (const slack of [1, 1.5, 10, undefined]) expect(primary(f.plan({ slack }))).toBe('edge-a');
+    expect(f.plan({ slack: 1 }).reason).toBe('edge: preferred tier; only candidate in tier');
+  });
+
+  it('never overrides a deadline', () => {
+    // Cold edge ≈ 5.5 s; origin measured fast ≈ 0.6 s.
+    const f = fleet([ep('edge-a', 'edge'), ep('origin', 'origin')]);
+    f.byId('origin').ttft.observe(100, now);
+    f.byId('origin').tpot.observe(2, now);
+    expect(primary(f.plan({ slack: Number.POSITIVE_INFINITY }))).toBe('edge-a');
+    expect(primary(f.plan({ slack: Number.POSITIVE_INFINITY, deadlineMs: 2_000 }))).toBe('origin');
+  });
+
+  it('with three tiers, takes the cheapest within slack of the fastest', () => {
+    const f = fleet([ep('edge-a', 'edge'), ep('mid-a', 'mid'), ep('origin', 'origin')]);
+    const set = (id: string, ttft: number) => {
+      f.byId(id).ttft.observe(ttft, now);
+      f.byId(id).tpot.observe(0.001, now);
+    };
+    set('edge-a', 3_000);
+    set('mid-a', 1_500);
+    set('origin', 1_000);
+    expect(primary(f.plan({ slack: 1 }))).toBe('origin');
+    expect(primary(f.plan({ slack: 2 }))).toBe('mid-a');
+    expect(primary(f.plan({ slack: 3.1 }))).toBe('edge-a');
+  });
+});
+
 describe('planRoute: purity', () => {
   it('gives the same plan for the same inputs and the same random sequence', () => {
     const build = () => {

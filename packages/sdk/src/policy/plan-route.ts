@@ -4,6 +4,12 @@ import { exclusionReason, type FilterInput } from './exclusion-reason.js';
 export interface RouteInput extends FilterInput {
   /** Time left for the call, in ms; tiers predicted slower are skipped. */
   readonly deadlineMs?: number | undefined;
+  /**
+   * Latency against cost, a number ≥ 1: a cheaper tier is taken when its predicted time is at most
+   * `slack` × the fastest fitting tier's. 1 = always the fastest tier, `Infinity` = always the
+   * cheapest (a deadline still moves calls up). Undefined: the queue-wait rule (see `planRoute`).
+   */
+  readonly slack?: number | undefined;
   /** Endpoints a session sticks to (one per tier), while healthy and not overloaded. */
   readonly affinity?: ReadonlySet<string> | undefined;
   /** Escalation: endpoints of tiers before this index are out. */
@@ -49,9 +55,11 @@ export interface RoutePlan {
  * The routing policy, a pure function of the request, the signals and an injected clock and random
  * source: filter → tier in preference order → power of two choices within the tier → fallbacks.
  *
- * Tier: the first tier (cheapest/closest first) whose best endpoint meets the deadline and whose
- * queue wait is not worse than the next tier's predicted latency. Endpoint: two random candidates,
- * the lower Peak-EWMA cost wins (Mitzenmacher's P2C: near-best balance, no herd on one endpoint).
+ * Tier: the first tier (cheapest/closest first) whose best endpoint meets the deadline and then,
+ * with `slack` set, whose predicted time is at most `slack` × the fastest fitting tier's; without
+ * it (the default), whose queue wait is not worse than the next tier's predicted latency. Endpoint:
+ * two random candidates, the lower Peak-EWMA cost wins (Mitzenmacher's P2C: near-best balance, no
+ * herd on one endpoint).
  */
 export function planRoute(input: RouteInput, ctx: RouteContext): RoutePlan {
   const plan = planWithMargin(input, ctx, ctx.contextMargin);
@@ -116,8 +124,14 @@ function planWithMargin(
     if (!b || c.predictedMs < b.predictedMs) best[t] = c;
   }
 
+  // The fastest tier: what `slack` measures against, and the best effort past a deadline.
+  let fastest = best.find((b) => b !== undefined) as Candidate;
+  for (const b of best) if (b && b.predictedMs < fastest.predictedMs) fastest = b;
+  const slack = input.slack;
+
   let chosenTier = -1;
   let reason = '';
+  let within = '';
   const skipped: string[] = [];
   for (let t = 0; t < ctx.tierCount; t++) {
     const b = best[t];
@@ -129,23 +143,35 @@ function planWithMargin(
       );
       continue;
     }
-    let next: Candidate | undefined;
-    for (let u = t + 1; u < ctx.tierCount && !next; u++) next = best[u];
-    if (next && b.queueWaitMs > next.predictedMs) {
-      skipped.push(
-        `${tierName} queue wait ${round(b.queueWaitMs)}ms > ${next.signals.endpoint.tier} latency ${round(next.predictedMs)}ms`,
-      );
-      continue;
+    if (slack !== undefined) {
+      // Cheaper first while it is at most `slack` times slower than the fastest tier.
+      if (b !== fastest) {
+        const what = `${tierName} predicted ${round(b.predictedMs)}ms`;
+        const limit = `slack ${slack} × ${fastest.signals.endpoint.tier} ${round(fastest.predictedMs)}ms`;
+        if (b.predictedMs > slack * fastest.predictedMs) {
+          skipped.push(`${what} > ${limit}`);
+          continue;
+        }
+        within = `${what} ≤ ${limit}`;
+      }
+    } else {
+      // Spill when waiting here is worse than the whole call one tier up.
+      let next: Candidate | undefined;
+      for (let u = t + 1; u < ctx.tierCount && !next; u++) next = best[u];
+      if (next && b.queueWaitMs > next.predictedMs) {
+        skipped.push(
+          `${tierName} queue wait ${round(b.queueWaitMs)}ms > ${next.signals.endpoint.tier} latency ${round(next.predictedMs)}ms`,
+        );
+        continue;
+      }
     }
     chosenTier = t;
     break;
   }
   if (chosenTier < 0) {
     // No tier meets the deadline: the fastest tier is the best effort.
-    let fastest: Candidate | undefined;
-    for (const b of best) if (b && (!fastest || b.predictedMs < fastest.predictedMs)) fastest = b;
-    chosenTier = (fastest as Candidate).signals.endpoint.tierIndex;
-    reason = `no tier meets the deadline; fastest is ${(fastest as Candidate).signals.endpoint.tier}`;
+    chosenTier = fastest.signals.endpoint.tierIndex;
+    reason = `no tier meets the deadline; fastest is ${fastest.signals.endpoint.tier}`;
   }
 
   const inTier = candidates.filter(
@@ -155,9 +181,11 @@ function planWithMargin(
   if (!reason) {
     const tierName = primary.candidate.signals.endpoint.tier;
     const lower = excludedTiersBelow(chosenTier, excluded, ctx);
+    const why = [...skipped];
+    if (within) why.push(within);
     reason =
-      skipped.length > 0
-        ? `${tierName}: ${skipped.join('; ')}`
+      why.length > 0
+        ? `${tierName}: ${why.join('; ')}`
         : lower
           ? `${tierName}: ${lower}`
           : `${tierName}: preferred tier`;
