@@ -1,4 +1,5 @@
 import { type BenchResults, markdown } from './report.js';
+import { slackSweepSvg } from './slack-chart.js';
 import type { ReplayResult } from './trace-replay.js';
 
 /**
@@ -7,6 +8,9 @@ import type { ReplayResult } from './trace-replay.js';
  */
 export function htmlReport(res: BenchResults): string {
   const sections = (res.traceReplay ?? []).map(traceSection).join('\n');
+  const sweep = res.slackSweep
+    ? `<h2>Slack sweep (Azure)</h2>\n${slackSweepSvg(res.slackSweep).replace(/^<svg xmlns="[^"]*" /, '<svg ')}`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tiered benchmark ${esc(res.date)}</title>
 <style>
@@ -20,6 +24,7 @@ pre{white-space:pre-wrap;background:#f6f6f6;padding:1rem;font-size:12px}
 <h1>Tiered benchmark</h1>
 <p>${esc(res.date)} — ${esc(res.machine)}</p>
 ${sections}
+${sweep}
 <h2>All results (Markdown summary)</h2>
 <pre>${esc(markdown(res))}</pre>
 </body></html>

@@ -3,6 +3,7 @@ import type { FaultResult } from './faults.js';
 import type { FleetResult } from './fleet.js';
 import type { HeapResult } from './heap.js';
 import type { TailResult } from './hedging-tail.js';
+import type { SlackSweepResult } from './slack-sweep.js';
 import type { ReplayResult } from './trace-replay.js';
 
 /** Everything one `pnpm bench` run measured; written to `results/latest.json`. */
@@ -18,6 +19,7 @@ export interface BenchResults {
   };
   heap?: HeapResult;
   traceReplay?: ReplayResult[];
+  slackSweep?: SlackSweepResult;
   faults?: { timeScale: number; calls: number; concurrency: number; results: FaultResult[] };
   targets?: Target[];
   hedging?: Array<TailResult & { scenario: string }>;
@@ -240,6 +242,42 @@ export function markdown(res: BenchResults): string {
     for (const p of r.policies) {
       if (p.sampleErrors.length) out.push(`\n${p.policy} errors, e.g.: \`${p.sampleErrors[0]}\``);
     }
+    out.push('');
+  }
+  if (res.slackSweep) {
+    const s = res.slackSweep;
+    out.push(`## Latency against cost: the slack sweep (Azure, first ${s.windowMin} minutes)\n`);
+    out.push(
+      `${s.requests.toLocaleString('en-US')} requests, mean ${s.meanInputTokens} input / ${s.meanOutputTokens} output tokens, timeScale ${s.timeScale}; Tiered with \`slack\` unset (the default queue-wait rule) and set, each on a fresh mock against origin-only on the same requests (origin-only: $${s.originOnly.costUsd.toFixed(4)}, p50 ${ms(s.originOnly.latencyMs.p50)} ms, p95 ${ms(s.originOnly.latencyMs.p95)} ms, ${s.originOnly.answered}/${s.requests} answered). Plot: [results/slack-sweep.svg](results/slack-sweep.svg).\n`,
+    );
+    out.push(
+      table(
+        [
+          'slack',
+          'saving vs origin-only',
+          'cost USD',
+          'p50 ms',
+          'p95 ms',
+          'p99 ms',
+          'edge share',
+          'answered',
+          'errors / lost',
+          'harness lag ms',
+        ],
+        s.points.map((p) => [
+          p.slack === 'default' ? 'unset (default)' : p.slack === 'Infinity' ? '∞' : p.slack,
+          pct(p.savingVsOriginOnly),
+          p.costUsd.toFixed(4),
+          ms(p.latencyMs.p50),
+          ms(p.latencyMs.p95),
+          ms(p.latencyMs.p99),
+          pct(p.edgeShare),
+          `${p.answered}/${p.calls}`,
+          `${p.errors} / ${p.lost}`,
+          p.maxDispatchLagMs,
+        ]),
+      ),
+    );
     out.push('');
   }
   if (res.targets?.length) {

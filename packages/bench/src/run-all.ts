@@ -2,7 +2,8 @@
  * Runs every benchmark (or `--only NAME[,NAME]`), writes `results/latest.json` and
  * `results/latest.md`, prints the summary, and with `--html FILE` writes a self-contained HTML
  * report. Names: decision, overhead, heap, replay (both traces), replay-azure, replay-mooncake,
- * faults, hedging, affinity, telemetry, fleet.
+ * slack (the slack sweep on Azure; also writes results/slack-sweep.svg), faults, hedging,
+ * affinity, telemetry, fleet.
  *
  *   pnpm bench                              # everything, ~5½ min on 2 cores
  *   pnpm bench --only decision,heap
@@ -20,6 +21,8 @@ import { htmlReport } from './html-report.js';
 import { machine, round } from './measure.js';
 import { overheadBench } from './overhead.js';
 import { type BenchResults, judgeTargets, markdown } from './report.js';
+import { slackSweepSvg } from './slack-chart.js';
+import { slackSweep } from './slack-sweep.js';
 import { telemetryOverheadBench } from './telemetry-overhead.js';
 import { REPLAYS, type ReplayResult, replayTrace } from './trace-replay.js';
 
@@ -30,6 +33,7 @@ const NAMES = [
   'replay',
   'replay-azure',
   'replay-mooncake',
+  'slack',
   'faults',
   'hedging',
   'affinity',
@@ -78,6 +82,7 @@ if (replays.length) {
   res.traceReplay = replays;
   res.targets = judgeTargets(replays);
 }
+if (want('slack')) res.slackSweep = await step('slack sweep', () => slackSweep());
 if (want('faults')) res.faults = await step('faults', () => faultBench());
 if (want('hedging')) res.hedging = await step('hedging', () => hedgingTailBench());
 if (want('affinity')) res.affinity = await step('affinity', () => affinityBench());
@@ -90,6 +95,10 @@ const base = values.out ?? 'latest';
 writeFileSync(new URL(`${base}.json`, dir), `${JSON.stringify(res, null, 2)}\n`);
 const md = markdown(res);
 writeFileSync(new URL(`${base}.md`, dir), `${md}\n`);
+if (res.slackSweep) {
+  const svg = base === 'latest' ? 'slack-sweep.svg' : `${base}-slack-sweep.svg`;
+  writeFileSync(new URL(svg, dir), slackSweepSvg(res.slackSweep));
+}
 if (values.html) {
   writeFileSync(values.html, htmlReport(res));
   console.error(`[bench] HTML report: ${values.html}`);

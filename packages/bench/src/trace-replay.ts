@@ -8,11 +8,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MockStats } from '@tiered/mock-server';
+import type { RouterOptions } from '@tiered/sdk';
 import { percentile, round } from './measure.js';
 import { startMockHost } from './mock-host.js';
 import { createPolicy, POLICY_NAMES, type PolicyName } from './policies.js';
 import { benchEndpoints, benchTopology, costUsd, type TierName } from './tiers.js';
-import { buildMessages, loadTrace, type TraceName } from './trace.js';
+import { buildMessages, loadTrace, type TraceName, type TraceRequest } from './trace.js';
 
 export interface ReplayConfig {
   readonly trace: TraceName;
@@ -90,7 +91,6 @@ const BUCKETS = 20;
 
 export async function replayTrace(cfg: ReplayConfig, log = console.error): Promise<ReplayResult> {
   const requests = loadTrace(cfg.trace, cfg.windowMin * 60_000);
-  const windowMs = cfg.windowMin * 60_000;
   const results: PolicyResult[] = [];
   const runs: { label: string; policy: PolicyName; edgeSlots: number | undefined }[] =
     POLICY_NAMES.map((p) => ({ label: p, policy: p, edgeSlots: undefined }));
@@ -101,64 +101,22 @@ export async function replayTrace(cfg: ReplayConfig, log = console.error): Promi
       edgeSlots: cfg.extraEdgeSlots,
     });
   }
-
   for (const run of runs) {
-    const policyName = run.policy;
-    const endpoints = benchEndpoints({ prefixCache: true, edgeSlots: run.edgeSlots });
-    const tierOf = new Map(endpoints.map((e) => [e.id, e.tier]));
-    const host = await startMockHost(benchTopology(endpoints, cfg.timeScale, cfg.seed));
-    const policy = createPolicy(policyName, endpoints, (id) => host.baseURL(id));
-    const records: (CallRecord | undefined)[] = new Array(requests.length);
-    const pending: Promise<void>[] = [];
-    let maxLag = 0;
-    const t0 = performance.now();
-    for (const r of requests) {
-      const due = t0 + r.arrivalMs * cfg.timeScale;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      const started = performance.now();
-      maxLag = Math.max(maxLag, started - due);
-      const body = { messages: buildMessages(r, cfg.trace), max_tokens: r.outputTokens };
-      pending.push(
-        policy.call(body).then(
-          (o) => {
-            const latencyMs = (performance.now() - started) / cfg.timeScale;
-            const tier = o.endpointId ? tierOf.get(o.endpointId) : undefined;
-            records[r.index] = {
-              arrivalMs: r.arrivalMs,
-              latencyMs,
-              endpointId: o.endpointId,
-              tier,
-              costUsd: tier && o.usage ? costUsd(tier, o.usage) : 0,
-              error: o.error?.message,
-              typed: o.error?.typed ?? false,
-            };
-          },
-          () => {},
-        ),
-      );
-    }
-    // Drain: every call settles, or is counted lost after the cap.
-    const capMs = 120_000;
-    await Promise.race([Promise.all(pending), sleep(capMs, undefined, { ref: false })]);
-    const wallSeconds = (performance.now() - t0) / 1000;
-    const stats: Record<string, MockStats> = {};
-    for (const e of endpoints) stats[e.id] = await host.stats(e.id);
-    await policy.close().catch(() => {});
-    await host.close();
     results.push(
-      summarizePolicy(run.label, records, stats, endpoints, windowMs, maxLag, wallSeconds),
-    );
-    const last = results[results.length - 1] as PolicyResult;
-    log(
-      `  ${cfg.trace} ${run.label}: ${last.answered}/${last.calls} answered, p95 ${Math.round(last.latencyMs.p95)} ms, edge ${(last.edgeShare * 100).toFixed(1)}%, $${last.costUsd.toFixed(4)}, ${wallSeconds.toFixed(1)} s`,
+      await replayPolicy(cfg, requests, run.label, run.policy, { edgeSlots: run.edgeSlots }, log),
     );
   }
-  const originCost = results.find((r) => r.policy === 'origin-only')?.costUsd ?? 0;
-  const policies = results.map((r) => ({
-    ...r,
-    savingVsOriginOnly: originCost > 0 ? round(1 - r.costUsd / originCost, 4) : 0,
-  }));
+  return {
+    ...traceSummary(cfg, requests),
+    policies: withSavings(results),
+  };
+}
+
+/** What a replay says about its requests, whatever the policies. */
+export function traceSummary(
+  cfg: Pick<ReplayConfig, 'trace' | 'windowMin' | 'timeScale'>,
+  requests: readonly TraceRequest[],
+) {
   const n = requests.length;
   return {
     trace: cfg.trace,
@@ -168,8 +126,83 @@ export async function replayTrace(cfg: ReplayConfig, log = console.error): Promi
     meanInputTokens: round(requests.reduce((a, r) => a + r.inputTokens, 0) / n, 1),
     meanOutputTokens: round(requests.reduce((a, r) => a + r.outputTokens, 0) / n, 1),
     oversizedForEdge: requests.filter((r) => r.inputTokens + r.outputTokens > 8192).length,
-    policies,
   };
+}
+
+/** The saving of each result against the `origin-only` one among them. */
+export function withSavings(results: readonly PolicyResult[]): PolicyResult[] {
+  const originCost = results.find((r) => r.policy === 'origin-only')?.costUsd ?? 0;
+  return results.map((r) => ({
+    ...r,
+    savingVsOriginOnly: originCost > 0 ? round(1 - r.costUsd / originCost, 4) : 0,
+  }));
+}
+
+/**
+ * Replays `requests` under one policy on a fresh mock (same seed), in a worker thread, and
+ * summarizes what became of every call.
+ */
+export async function replayPolicy(
+  cfg: Pick<ReplayConfig, 'trace' | 'windowMin' | 'timeScale' | 'seed'>,
+  requests: readonly TraceRequest[],
+  label: string,
+  policyName: PolicyName,
+  options: { edgeSlots?: number | undefined; routerOptions?: Partial<RouterOptions> } = {},
+  log = console.error,
+): Promise<PolicyResult> {
+  const windowMs = cfg.windowMin * 60_000;
+  const endpoints = benchEndpoints({ prefixCache: true, edgeSlots: options.edgeSlots });
+  const tierOf = new Map(endpoints.map((e) => [e.id, e.tier]));
+  const host = await startMockHost(benchTopology(endpoints, cfg.timeScale, cfg.seed));
+  const policy = createPolicy(
+    policyName,
+    endpoints,
+    (id) => host.baseURL(id),
+    options.routerOptions,
+  );
+  const records: (CallRecord | undefined)[] = new Array(requests.length);
+  const pending: Promise<void>[] = [];
+  let maxLag = 0;
+  const t0 = performance.now();
+  for (const [i, r] of requests.entries()) {
+    const due = t0 + r.arrivalMs * cfg.timeScale;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const started = performance.now();
+    maxLag = Math.max(maxLag, started - due);
+    const body = { messages: buildMessages(r, cfg.trace), max_tokens: r.outputTokens };
+    pending.push(
+      policy.call(body).then(
+        (o) => {
+          const latencyMs = (performance.now() - started) / cfg.timeScale;
+          const tier = o.endpointId ? tierOf.get(o.endpointId) : undefined;
+          records[i] = {
+            arrivalMs: r.arrivalMs,
+            latencyMs,
+            endpointId: o.endpointId,
+            tier,
+            costUsd: tier && o.usage ? costUsd(tier, o.usage) : 0,
+            error: o.error?.message,
+            typed: o.error?.typed ?? false,
+          };
+        },
+        () => {},
+      ),
+    );
+  }
+  // Drain: every call settles, or is counted lost after the cap.
+  const capMs = 120_000;
+  await Promise.race([Promise.all(pending), sleep(capMs, undefined, { ref: false })]);
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const stats: Record<string, MockStats> = {};
+  for (const e of endpoints) stats[e.id] = await host.stats(e.id);
+  await policy.close().catch(() => {});
+  await host.close();
+  const result = summarizePolicy(label, records, stats, endpoints, windowMs, maxLag, wallSeconds);
+  log(
+    `  ${cfg.trace} ${label}: ${result.answered}/${result.calls} answered, p95 ${Math.round(result.latencyMs.p95)} ms, edge ${(result.edgeShare * 100).toFixed(1)}%, $${result.costUsd.toFixed(4)}, ${wallSeconds.toFixed(1)} s`,
+  );
+  return result;
 }
 
 function summarizePolicy(
