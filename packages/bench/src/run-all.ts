@@ -8,6 +8,7 @@
  *   pnpm bench                              # everything, ~5½ min on 2 cores
  *   pnpm bench --only decision,heap
  *   pnpm bench --only replay-azure --html report.html
+ *   pnpm bench --only slack --sweep-slots 4 --out slack-4  # the sweep on the standard 4-slot edges
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,7 +23,7 @@ import { machine, round } from './measure.js';
 import { overheadBench } from './overhead.js';
 import { type BenchResults, judgeTargets, markdown } from './report.js';
 import { slackSweepSvg } from './slack-chart.js';
-import { slackSweep } from './slack-sweep.js';
+import { SLACK_SWEEP, slackSweep } from './slack-sweep.js';
 import { telemetryOverheadBench } from './telemetry-overhead.js';
 import { REPLAYS, type ReplayResult, replayTrace } from './trace-replay.js';
 
@@ -42,7 +43,12 @@ const NAMES = [
 ];
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, html: { type: 'string' }, out: { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    html: { type: 'string' },
+    out: { type: 'string' },
+    'sweep-slots': { type: 'string' },
+  },
   // pnpm passes a lone `--` through when called as `pnpm bench -- --only x`.
   args: process.argv.slice(2).filter((a) => a !== '--'),
 });
@@ -82,7 +88,16 @@ if (replays.length) {
   res.traceReplay = replays;
   res.targets = judgeTargets(replays);
 }
-if (want('slack')) res.slackSweep = await step('slack sweep', () => slackSweep());
+if (want('slack')) {
+  const slots = values['sweep-slots'] === undefined ? undefined : Number(values['sweep-slots']);
+  if (slots !== undefined && !(Number.isInteger(slots) && slots > 0)) {
+    console.error(`\`--sweep-slots\` must be a positive integer, got ${values['sweep-slots']}`);
+    process.exit(2);
+  }
+  res.slackSweep = await step('slack sweep', () =>
+    slackSweep(slots === undefined ? SLACK_SWEEP : { ...SLACK_SWEEP, edgeSlots: slots }),
+  );
+}
 if (want('faults')) res.faults = await step('faults', () => faultBench());
 if (want('hedging')) res.hedging = await step('hedging', () => hedgingTailBench());
 if (want('affinity')) res.affinity = await step('affinity', () => affinityBench());

@@ -28,7 +28,7 @@ export function slackSweepSvg(r: SlackSweepResult): string {
   const y = (saving: number) => H - M.b - Math.max(0, Math.min(1, saving)) * (H - M.t - M.b);
   const parts: string[] = [];
   parts.push(
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Slack sweep, Azure trace (first ${r.windowMin} min, ${r.requests.toLocaleString('en-US')} requests): saving vs p95</text>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="13">Slack sweep, Azure trace (first ${r.windowMin} min, ${r.requests.toLocaleString('en-US')} requests, edges ${r.edgeSlots} slots): saving vs p95</text>`,
   );
   // Grid and axes.
   for (let d = lo; d <= hi; d++) {
