@@ -20,6 +20,8 @@ export interface BenchResults {
   heap?: HeapResult;
   traceReplay?: ReplayResult[];
   slackSweep?: SlackSweepResult;
+  /** Where the sweep's SVG was written, relative to the package. */
+  slackSweepPlot?: string;
   faults?: { timeScale: number; calls: number; concurrency: number; results: FaultResult[] };
   targets?: Target[];
   hedging?: Array<TailResult & { scenario: string }>;
@@ -248,7 +250,7 @@ export function markdown(res: BenchResults): string {
     const s = res.slackSweep;
     out.push(`## Latency against cost: the slack sweep (Azure, first ${s.windowMin} minutes)\n`);
     out.push(
-      `${s.requests.toLocaleString('en-US')} requests, mean ${s.meanInputTokens} input / ${s.meanOutputTokens} output tokens, timeScale ${s.timeScale}, edges with ${s.edgeSlots} slots each; Tiered with \`slack\` unset (the default queue-wait rule) and set, each on a fresh mock against origin-only on the same requests (origin-only: $${s.originOnly.costUsd.toFixed(4)}, p50 ${ms(s.originOnly.latencyMs.p50)} ms, p95 ${ms(s.originOnly.latencyMs.p95)} ms, ${s.originOnly.answered}/${s.requests} answered). Plot: \`results/slack-sweep.svg\` (saving against p95).\n`,
+      `${s.requests.toLocaleString('en-US')} requests, mean ${s.meanInputTokens} input / ${s.meanOutputTokens} output tokens, timeScale ${s.timeScale}, edges with ${s.edgeSlots} slots each; Tiered with \`slack\` unset (the default queue-wait rule) and set, each on a fresh mock against origin-only on the same requests (origin-only: $${s.originOnly.costUsd.toFixed(4)}, p50 ${ms(s.originOnly.latencyMs.p50)} ms, p95 ${ms(s.originOnly.latencyMs.p95)} ms, ${s.originOnly.answered}/${s.requests} answered). Plot: \`${res.slackSweepPlot ?? 'results/slack-sweep.svg'}\` (saving against p95).\n`,
     );
     out.push(
       table(

@@ -8,7 +8,8 @@
  *   pnpm bench                              # everything, ~5½ min on 2 cores
  *   pnpm bench --only decision,heap
  *   pnpm bench --only replay-azure --html report.html
- *   pnpm bench --only slack --sweep-slots 4 --out slack-4  # the sweep on the standard 4-slot edges
+ *   pnpm bench --only slack --out slack-sweep                # the sweep alone: results/slack-sweep.*
+ *   pnpm bench --only slack --sweep-slots 4 --out slack-4    # on the standard 4-slot edges
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -107,13 +108,15 @@ res.seconds = round((performance.now() - started) / 1000, 1);
 const dir = new URL('../results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
 const base = values.out ?? 'latest';
+if (res.slackSweep) {
+  // `--out NAME` writes results/NAME.svg, so a sweep on other edges does not replace the default one.
+  const svg = base === 'latest' ? 'slack-sweep.svg' : `${base}.svg`;
+  writeFileSync(new URL(svg, dir), slackSweepSvg(res.slackSweep));
+  res.slackSweepPlot = `results/${svg}`;
+}
 writeFileSync(new URL(`${base}.json`, dir), `${JSON.stringify(res, null, 2)}\n`);
 const md = markdown(res);
 writeFileSync(new URL(`${base}.md`, dir), `${md}\n`);
-if (res.slackSweep) {
-  const svg = base === 'latest' ? 'slack-sweep.svg' : `${base}-slack-sweep.svg`;
-  writeFileSync(new URL(svg, dir), slackSweepSvg(res.slackSweep));
-}
 if (values.html) {
   writeFileSync(values.html, htmlReport(res));
   console.error(`[bench] HTML report: ${values.html}`);
