@@ -1,5 +1,12 @@
 import { estimateMessageTokens, TOKENS_PER_REPLY } from './estimate-prompt-tokens.js';
 import { findPromptSchema } from './find-prompt-schema.js';
+import {
+  isRecord,
+  isRequestProblem,
+  jsonObjectBody,
+  optionalCount,
+  type RequestProblem,
+} from './internal/request-fields.js';
 import { hashString } from './internal/rng.js';
 import { textOf } from './internal/text-of.js';
 import type { ToolCallRequest, ToolChoice, ToolSpec } from './plan-tool-calls.js';
@@ -35,33 +42,16 @@ export interface ChatRequest extends ToolCallRequest {
 }
 
 /** Why a body was refused: an OpenAI `invalid_request_error`. */
-export interface ChatRequestProblem {
-  readonly message: string;
-  readonly param: string | null;
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const optionalCount = (value: unknown): number | undefined | false =>
-  value === undefined || value === null
-    ? undefined
-    : typeof value === 'number' && Number.isInteger(value) && value > 0
-      ? value
-      : false;
+/** What was wrong with a chat (or Responses) request: OpenAI's 400 message and the parameter. */
+export type ChatRequestProblem = RequestProblem;
 
 /**
  * Parses the body of `POST /v1/chat/completions`. Only what the mock needs is checked: a JSON object
  * with a non-empty `messages` array of objects with a `role`; sane token limits.
  */
 export function parseChatRequest(body: string): ChatRequest | ChatRequestProblem {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { message: 'We could not parse the JSON body of your request.', param: null };
-  }
-  if (!isRecord(json)) return { message: 'The request body must be a JSON object.', param: null };
+  const json = jsonObjectBody(body);
+  if (isRequestProblem(json)) return json;
   const { messages } = json;
   if (!Array.isArray(messages) || messages.length === 0) {
     return { message: "'messages' must be a non-empty array.", param: 'messages' };

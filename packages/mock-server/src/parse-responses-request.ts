@@ -1,5 +1,11 @@
 import { estimateMessageTokens, TOKENS_PER_REPLY } from './estimate-prompt-tokens.js';
 import { findPromptSchema } from './find-prompt-schema.js';
+import {
+  isRecord,
+  isRequestProblem,
+  jsonObjectBody,
+  optionalCount,
+} from './internal/request-fields.js';
 import { hashString } from './internal/rng.js';
 import { textOf } from './internal/text-of.js';
 import type { ChatRequest, ChatRequestProblem, ToolResult } from './parse-chat-request.js';
@@ -28,9 +34,6 @@ export interface ResponsesRequest extends ChatRequest {
   readonly store: boolean;
   readonly echo: ResponsesEcho;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // Responses content parts, as the chat token count knows them (it counts `text`, and images).
 function chatPart(part: unknown): unknown {
@@ -112,13 +115,6 @@ function itemAsMessage(
   }
 }
 
-const optionalCount = (value: unknown): number | undefined | false =>
-  value === undefined || value === null
-    ? undefined
-    : typeof value === 'number' && Number.isInteger(value) && value > 0
-      ? value
-      : false;
-
 /**
  * Parses the body of `POST /v1/responses`: `input` as a string or items (messages, `function_call`,
  * `function_call_output`), `instructions`, function `tools` with `tool_choice`, `text.format`
@@ -126,13 +122,8 @@ const optionalCount = (value: unknown): number | undefined | false =>
  * Prompt tokens are counted as for the chat completion the input amounts to.
  */
 export function parseResponsesRequest(body: string): ResponsesRequest | ChatRequestProblem {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { message: 'We could not parse the JSON body of your request.', param: null };
-  }
-  if (!isRecord(json)) return { message: 'The request body must be a JSON object.', param: null };
+  const json = jsonObjectBody(body);
+  if (isRequestProblem(json)) return json;
   const { input, instructions } = json;
   if (instructions !== undefined && instructions !== null && typeof instructions !== 'string') {
     return { message: "'instructions' must be a string.", param: 'instructions' };

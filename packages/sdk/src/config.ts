@@ -13,7 +13,7 @@ import {
   requiredString,
 } from './internal/validate.js';
 import { MAX_CHARS_PER_TOKEN, MIN_CHARS_PER_TOKEN } from './signals/prompt-token-fit.js';
-import type { StateStore } from './store/state-store.js';
+import { STATE_STORE_OPERATIONS, type StateStore } from './store/state-store.js';
 import type { Telemetry } from './telemetry.js';
 
 /** A `fetch`-compatible function. */
@@ -531,25 +531,7 @@ export function resolveEscalate(
   });
 }
 
-const storeMethods = [
-  'acquire',
-  'release',
-  'renew',
-  'claim',
-  'unclaim',
-  'deposit',
-  'withdraw',
-  'reserve',
-  'settle',
-  'put',
-  'getAll',
-  'remove',
-  'publish',
-  'subscribe',
-  'ping',
-  'attach',
-  'detach',
-] as const;
+const storeMethods = [...STATE_STORE_OPERATIONS, 'attach', 'detach'] as const;
 
 function resolveStore(value: unknown): StateStore | undefined {
   if (value === undefined) return undefined;

@@ -11,6 +11,7 @@ import {
   StoreUnavailableError,
 } from '../src/index.js';
 import { redisStore } from '../src/redis.js';
+import { STATE_STORE_OPERATIONS } from '../src/store/state-store.js';
 import { edgeProfile, labOptions, originProfile, recordEvents } from './two-tier.js';
 
 // Several routers in one process sharing a memoryStore behave as a fleet of processes sharing
@@ -89,24 +90,8 @@ function flaky(inner: StateStore): StateStore & { down: boolean; hang: boolean }
     attach: () => inner.attach(),
     detach: () => inner.detach(),
   } as StateStore & { down: boolean; hang: boolean };
-  const methods = [
-    'acquire',
-    'release',
-    'renew',
-    'claim',
-    'unclaim',
-    'deposit',
-    'withdraw',
-    'reserve',
-    'settle',
-    'put',
-    'getAll',
-    'remove',
-    'publish',
-    'subscribe',
-    'ping',
-  ] as const;
-  for (const m of methods) {
+
+  for (const m of STATE_STORE_OPERATIONS) {
     (wrapper as unknown as Record<string, unknown>)[m] = (...args: unknown[]) => {
       if (wrapper.hang) return new Promise(() => {});
       if (wrapper.down) return Promise.reject(new Error('ECONNREFUSED (test)'));

@@ -131,3 +131,22 @@ export interface StoreOptions {
   /** See {@link StoreSettings.timeoutMs}. @default 250 */
   readonly timeoutMs?: number | undefined;
 }
+
+/** The operations of a {@link StateStore}: what `createRouter` checks a `store` for. */
+export const STATE_STORE_OPERATIONS = [
+  'acquire',
+  'release',
+  'renew',
+  'claim',
+  'unclaim',
+  'deposit',
+  'withdraw',
+  'reserve',
+  'settle',
+  'put',
+  'getAll',
+  'remove',
+  'publish',
+  'subscribe',
+  'ping',
+] as const;
