@@ -204,6 +204,43 @@ describe('fleet: health', () => {
     expect(b.stats().endpoints.find((e) => e.id === 'edge-1')?.ejected).toBe(false);
   });
 
+  it('a hedge to an endpoint whose trial another router holds leaves the primary running', async () => {
+    const profiles = [edgeProfile('edge-1', { ttftMs: 2 }), edgeProfile('edge-2')];
+    const f = await startFleet(2, profiles, {
+      health: { ejectAfterFailures: 1, cooldownMs: 100 },
+      timeouts: { firstTokenFloorMs: 2_000, stallMs: 2_000, totalMs: 10_000 },
+      retry: { retries: 0 },
+      // edge-2 unmeasured looks slow: edge-1 (measured) comes first, edge-2 is the hedge target.
+      priors: { ttftMs: 500, rttMs: 1, timePerOutputTokenMs: 1 },
+    });
+    const [a, b] = f.routers as [Router, Router];
+    // b learns edge-1 is fast; edge-2 gets ejected by a, and b hears of it.
+    await b.chat.completions.create(ask('warm'), { route: { endpoint: 'edge-1' } });
+    await f.mock.endpoint('edge-2').control({ faults: { errorRate: 1, errorStatus: 503 } });
+    await a.chat.completions
+      .create(ask('ejects'), { route: { endpoint: 'edge-2' } })
+      .catch(() => {});
+    await until(() => names(f.events[1] ?? [], 'endpoint:eject').length === 1);
+    await new Promise((r) => setTimeout(r, 150)); // half-open everywhere
+    // a's trial is under way (slow), holding the fleet's trial claim.
+    await f.mock.endpoint('edge-2').control({ faults: { errorRate: 0 }, ttftMs: 600 });
+    const trial = a.chat.completions.create(ask('trial'), { route: { endpoint: 'edge-2' } });
+    await until(() => f.mock.endpoint('edge-2').stats().inFlight === 1);
+    // b's call: edge-1 (now slow) first, a hedge to edge-2 after 20 ms — whose trial is a's.
+    await f.mock.endpoint('edge-1').control({ ttftMs: 150 });
+    const before = f.mock.endpoint('edge-1').stats().received;
+    const served: string[] = [];
+    b.on('request:end', (e) => served.push(e.endpointId));
+    await b.chat.completions.create(ask('hedged'), {
+      route: { tier: 'edge', hedge: { delayMs: 20 } },
+    });
+    expect(names(f.events[1] ?? [], 'hedge:start')).toHaveLength(1);
+    // The primary was not aborted for it: served by edge-1, sent there once.
+    expect(served).toEqual(['edge-1']);
+    expect(f.mock.endpoint('edge-1').stats().received - before).toBe(1);
+    await trial;
+  });
+
   it("a 429's Retry-After holds the endpoint back in every router", async () => {
     const profiles = [edgeProfile('edge-1'), originProfile()];
     const f = await startFleet(2, profiles);

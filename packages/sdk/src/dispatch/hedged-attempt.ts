@@ -1,7 +1,7 @@
 import type { AttemptKind } from '../events.js';
 import { HEDGE_LOST, linkAbort } from '../internal/abort.js';
 import type { EndpointSignals } from '../signals/endpoint-signals.js';
-import { AttemptFailure } from './attempt-failure.js';
+import { AttemptFailure, TrialElsewhere } from './attempt-failure.js';
 import type { AttemptOutcome, Call, Engine } from './engine.js';
 import { trackedAttempt } from './tracked-attempt.js';
 
@@ -67,11 +67,16 @@ export function hedgedAttempt(
       running--;
       if (settled) return;
       const lostRace = lanes[lane].signal.reason === HEDGE_LOST;
-      if (!lostRace) lastFailure = error;
+      // Nothing was sent on this lane: another router of the fleet holds the endpoint's half-open
+      // trial. Not a failure of the call — the other lane goes on (aborting it would throw away
+      // an attempt under way and send the call again).
+      const elsewhere = error instanceof TrialElsewhere;
+      if (!lostRace && !elsewhere) lastFailure = error;
       const fatal =
-        !(error instanceof AttemptFailure) ||
-        (!error.retryable && !lostRace) ||
-        call.signal.aborted;
+        !elsewhere &&
+        (!(error instanceof AttemptFailure) ||
+          (!error.retryable && !lostRace) ||
+          call.signal.aborted);
       // Wait for the other lane, unless nothing else is running or can start.
       if (fatal || (running === 0 && (hedged || lane === 1))) {
         end();
