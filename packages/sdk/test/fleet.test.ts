@@ -204,6 +204,27 @@ describe('fleet: health', () => {
     expect(b.stats().endpoints.find((e) => e.id === 'edge-1')?.ejected).toBe(false);
   });
 
+  it('a failed trial re-ejects for longer, also in a router that learned of the ejection from the fleet', async () => {
+    const profiles = [edgeProfile('edge-1'), originProfile()];
+    // A trial claim lasts 600 ms (2 × the first-token floor); cool-downs: 500 ms, then 1 s.
+    const f = await startFleet(2, profiles, {
+      health: { ejectAfterFailures: 2, cooldownMs: 500 },
+      retry: { retries: 0 },
+    });
+    const [a, b] = f.routers as [Router, Router];
+    const edge = f.mock.endpoint('edge-1');
+    await edge.control({ faults: { errorRate: 1, errorStatus: 503 } });
+    for (let i = 0; i < 2; i++) await a.chat.completions.create(ask(`a ${i}`));
+    await until(() => names(f.events[1] ?? [], 'endpoint:eject').length === 1);
+    await new Promise((r) => setTimeout(r, 550)); // cool-down over
+    const before = edge.stats().received;
+    await b.chat.completions.create(ask('trial')); // b's trial fails: ejected again, for 1 s
+    expect(edge.stats().received - before).toBe(1);
+    await new Promise((r) => setTimeout(r, 800)); // past the trial claim, within the new cool-down
+    for (const r of [a, b, a, b]) await r.chat.completions.create(ask('still ejected'));
+    expect(edge.stats().received - before).toBe(1);
+  });
+
   it('a hedge to an endpoint whose trial another router holds leaves the primary running', async () => {
     const profiles = [edgeProfile('edge-1', { ttftMs: 2 }), edgeProfile('edge-2')];
     const f = await startFleet(2, profiles, {

@@ -108,8 +108,12 @@ export class Health {
     this.#consecutiveFailures++;
     this.#sample(1);
     const o = this.#options;
+    // A failed half-open trial ejects again, for longer, whatever the counters say: a router that
+    // learned of the ejection from the fleet (\`applyEject\`) has not seen the failures behind it.
+    const trialFailed = this.#ejected && now >= this.#ejectedUntil;
     const tripped =
       permanent ||
+      trialFailed ||
       this.#consecutiveFailures >= o.ejectAfterFailures ||
       (this.#samples >= o.minSamples && this.#errorRate >= o.ejectErrorRate);
     if (!tripped) return undefined;
