@@ -103,6 +103,32 @@ function flaky(inner: StateStore): StateStore & { down: boolean; hang: boolean }
   return wrapper;
 }
 
+/**
+ * A store whose next `times` calls of `method` are carried out at once but answered `ms` late (a
+ * reply slower than the router's timeout: the operation happened, the router gave up on it).
+ */
+function lateAnswers(
+  inner: StateStore,
+  method: keyof StateStore,
+  ms: number,
+  times = 1,
+): StateStore {
+  let left = times;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (prop !== method) return value.bind(target);
+      return (...args: unknown[]) => {
+        const done = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (left <= 0) return done;
+        left--;
+        return done.then((v) => new Promise((r) => setTimeout(() => r(v), ms)));
+      };
+    },
+  });
+}
+
 describe('fleet: slots', () => {
   it("two routers together never exceed an endpoint's maxConcurrency", async () => {
     const profiles = [edgeProfile('edge-1', { ttftMs: 20, maxConcurrency: 100 })];
@@ -129,6 +155,21 @@ describe('fleet: slots', () => {
       ),
     );
     expect(f.mock.endpoint('edge-1').stats().maxInFlight).toBe(4);
+  });
+
+  it('a slot acquire answered after the timeout does not leave the call waiting for its own lease', async () => {
+    const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
+    const inner = memoryStore({ leaseMs: 5_000, syncIntervalMs: 20, timeoutMs: 50 });
+    const f = await startFleet(1, profiles, {}, lateAnswers(inner, 'acquire', 150), () => ({
+      maxConcurrency: 1,
+    }));
+    await new Promise((r) => setTimeout(r, 100)); // the store answered: 50 ms bounds now apply
+    const started = performance.now();
+    await f.routers[0]?.chat.completions.create(ask('one call'));
+    // The store granted the slot to the call's token; asking again with that token is that slot
+    // (not a full endpoint to wait out for the 5 s lease).
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(f.routers[0]?.stats().store?.degraded).toBe(false);
   });
 
   it('a call waiting for a fleet slot can be aborted, and frees nothing it did not hold', async () => {

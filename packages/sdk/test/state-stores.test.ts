@@ -50,6 +50,16 @@ describe.each(stores)('%s store', (_name, make, available) => {
     expect(await store.acquire(k, 3, ['d', 'e'], 5_000)).toBe(1);
   });
 
+  it.runIf(available)('a token already held counts as taken, even when full', async () => {
+    const k = key('again');
+    expect(await store.acquire(k, 2, ['a', 'b'], 5_000)).toBe(2);
+    // The answer was lost: the holder asks again, with one more token.
+    expect(await store.acquire(k, 2, ['a', 'b', 'c'], 5_000)).toBe(2);
+    expect(await store.acquire(k, 2, ['c'], 5_000)).toBe(0);
+    await store.release(k, 'a', 2);
+    expect(await store.acquire(k, 2, ['b', 'c'], 5_000)).toBe(2);
+  });
+
   it.runIf(available)('a release of a full semaphore is broadcast, of a free one not', async () => {
     const k = key('notice');
     const heard: string[] = [];

@@ -62,7 +62,8 @@ class MemoryStore implements StateStore {
     const now = this.#now();
     let taken = 0;
     for (const token of tokens) {
-      if (held.size >= limit) break;
+      // A token already held is its own slot (asked again after an answer that never arrived).
+      if (held.size >= limit && !held.has(token)) break;
       held.set(token, now + leaseMs);
       taken++;
     }

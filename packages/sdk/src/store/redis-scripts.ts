@@ -7,14 +7,20 @@
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** KEYS[1] zset token → expiry. ARGV: limit, leaseMs, token… Returns how many tokens were taken. */
+/**
+ * KEYS[1] zset token → expiry. ARGV: limit, leaseMs, token… Returns how many tokens were taken. A
+ * token already held counts as taken (renewed): asking again after a lost answer is safe.
+ */
 export const ACQUIRE = `${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
 local lease = tonumber(ARGV[2])
 local n = 0
 for i = 3, #ARGV do
-  if n >= free then break end
+  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    if free <= 0 then break end
+    free = free - 1
+  end
   redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
   n = n + 1
 end

@@ -20,7 +20,9 @@ export interface StateStore {
   /**
    * Counting semaphore with leases: takes as many of `tokens` (in order) as `limit` leaves room
    * for, each leased for `leaseMs`; expired leases are dropped first, so a dead holder's slots come
-   * back. Resolves with how many were taken (the first n tokens).
+   * back. Resolves with how many were taken (the first n tokens). A token already held counts as
+   * taken (and is renewed), full or not: a router that gave up waiting for an answer (its
+   * timeout) asks again with the same tokens, and must get the slots it was granted meanwhile.
    */
   acquire(key: string, limit: number, tokens: readonly string[], leaseMs: number): Promise<number>;
   /**
