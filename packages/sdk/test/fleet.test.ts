@@ -105,13 +105,15 @@ function flaky(inner: StateStore): StateStore & { down: boolean; hang: boolean }
 
 /**
  * A store whose next `times` calls of `method` are carried out at once but answered `ms` late (a
- * reply slower than the router's timeout: the operation happened, the router gave up on it).
+ * reply slower than the router's timeout: the operation happened, the router gave up on it) — or,
+ * with `lost`, never carried out nor answered (a request lost on the way).
  */
 function lateAnswers(
   inner: StateStore,
   method: keyof StateStore,
   ms: number,
   times = 1,
+  lost = false,
 ): StateStore {
   let left = times;
   return new Proxy(inner, {
@@ -120,6 +122,10 @@ function lateAnswers(
       if (typeof value !== 'function') return value;
       if (prop !== method) return value.bind(target);
       return (...args: unknown[]) => {
+        if (left > 0 && lost) {
+          left--;
+          return new Promise(() => {});
+        }
         const done = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         if (left <= 0) return done;
         left--;
@@ -436,6 +442,31 @@ describe('fleet: a store that fails', () => {
     store.down = false;
     await until(() => f.events.every((e) => names(e, 'store:restored').length === 1));
     expect(f.routers.every((r) => !r.stats().store?.degraded)).toBe(true);
+  });
+
+  it.each([
+    ['answered late (it happened)', false],
+    ['lost (it did not)', true],
+  ])('a session spend whose booking was %s is booked exactly once', async (_name, lost) => {
+    const profiles = [edgeProfile('edge-1')];
+    const inner = memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 50 });
+    const store = lateAnswers(inner, 'settle', 150, 1, lost);
+    const f = await startFleet(1, profiles, {}, store, () => ({
+      price: { inputPerMTok: 1_000, outputPerMTok: 1_000 },
+    }));
+    const router = f.routers[0] as Router;
+    await new Promise((r) => setTimeout(r, 100)); // the store answered: 50 ms bounds now apply
+    await router.session({ id: 'once', budgetUsd: 10 }).chat.completions.create(ask('paid'));
+    const cost = names(f.events[0] ?? [], 'request:end')[0]?.costUsd as number;
+    expect(cost).toBeGreaterThan(0);
+    const books = () =>
+      inner.reserve(`${inner.namespace}:session:once`, 'peek', 0, 10, 1_000, 60_000);
+    // Booked while the router runs (not only when it closes), and once.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await books()).spentUsd).toBeCloseTo(cost, 12);
+    expect(router.stats().store?.degraded).toBe(false);
+    await router.close();
+    expect((await books()).spentUsd).toBeCloseTo(cost, 12);
   });
 
   it('a budget is never spent blind: refused while the store is down, books replayed after', async () => {

@@ -152,6 +152,15 @@ describe.each(stores)('%s store', (_name, make, available) => {
     expect(last.spentUsd).toBeCloseTo(1, 12);
   });
 
+  it.runIf(available)('a settle is booked once per token (a replay books nothing)', async () => {
+    const k = key('replay');
+    await store.reserve(k, 't1', 0.5, 1, 5_000, 60_000);
+    expect((await store.settle(k, 't1', 0.25, 60_000)).spentUsd).toBeCloseTo(0.25, 12);
+    expect((await store.settle(k, 't1', 0.25, 60_000)).spentUsd).toBeCloseTo(0.25, 12);
+    // A settle whose reservation lapsed (a long outage) is booked all the same.
+    expect((await store.settle(k, 't2', 0.5, 60_000)).spentUsd).toBeCloseTo(0.75, 12);
+  });
+
   it.runIf(available)("a dead process's reservation lapses with its lease", async () => {
     const k = key('lapse');
     expect((await store.reserve(k, 'dead', 1, 1, 150, 60_000)).granted).toBe(true);

@@ -361,6 +361,18 @@ export class Fleet implements GateHost {
     this.#write(write);
   }
 
+  // Replays the kept writes in order; stops at the first that fails (kept for the next try).
+  async #replay(
+    run: (write: () => Promise<unknown>) => Promise<unknown>,
+    max = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
+    for (let n = 0; n < max && this.#pending.length > 0; n++) {
+      const write = this.#pending[0] as () => Promise<unknown>;
+      await run(write);
+      if (this.#pending[0] === write) this.#pending.shift();
+    }
+  }
+
   #keep(write: () => Promise<unknown>): void {
     this.#pending.push(write);
     if (this.#pending.length > MAX_PENDING) this.#pending.shift();
@@ -414,6 +426,10 @@ export class Fleet implements GateHost {
           this.store.renew([...this.#held.values()], this.leaseMs, false),
         );
       }
+      // Writes kept after an answer that did not come in time (one slow answer does not make the
+      // fleet degraded, so no restore would replay them): again now, in order — a batch per sync,
+      // so that a long backlog does not hold back the next lease renewal.
+      await this.#replay((write) => this.op(write), 64);
       for (const [key, [calls, windowMs]] of this.#deposits) {
         this.#deposits.delete(key);
         await this.op(() => this.store.deposit(key, calls, windowMs));
@@ -544,11 +560,7 @@ export class Fleet implements GateHost {
       if (this.#held.size > 0) {
         await this.#within(() => this.store.renew([...this.#held.values()], this.leaseMs, true));
       }
-      while (this.#pending.length > 0) {
-        const write = this.#pending[0] as () => Promise<unknown>;
-        await this.#within(write);
-        this.#pending.shift();
-      }
+      await this.#replay((write) => this.#within(write));
     } catch {
       return; // lost again while catching up: still degraded, the next tick retries
     }

@@ -12,7 +12,12 @@ interface Session {
   spentUsd: number;
   /** token → [usd, expiresAt] */
   readonly reservations: Map<string, [number, number]>;
+  /** Settled tokens → when, oldest first: a settle is booked once. */
+  readonly settled: Map<string, number>;
 }
+
+/** Settled tokens remembered per session (a replayed settle is recognised among them). */
+const SETTLED_KEPT = 1_000;
 
 /**
  * A {@link StateStore} in this process's memory. Routers that share one instance share their
@@ -149,10 +154,18 @@ class MemoryStore implements StateStore {
     };
   }
 
-  async settle(key: string, token: string, spentUsd: number): Promise<Ledger> {
+  async settle(key: string, token: string, spentUsd: number, ttlMs: number): Promise<Ledger> {
     const session = this.#session(key);
+    const now = this.#now();
     session.reservations.delete(token);
-    session.spentUsd += spentUsd;
+    for (const [t, at] of session.settled) {
+      if (at > now - ttlMs && session.settled.size < SETTLED_KEPT) break;
+      session.settled.delete(t);
+    }
+    if (!session.settled.has(token)) {
+      session.spentUsd += spentUsd;
+      session.settled.set(token, now);
+    }
     return { spentUsd: session.spentUsd, reservedUsd: this.#reserved(session) };
   }
 
@@ -220,7 +233,7 @@ class MemoryStore implements StateStore {
   #session(key: string): Session {
     let session = this.#sessions.get(key);
     if (!session) {
-      session = { spentUsd: 0, reservations: new Map() };
+      session = { spentUsd: 0, reservations: new Map(), settled: new Map() };
       this.#sessions.set(key, session);
     }
     return session;

@@ -145,10 +145,20 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {granted, string.format('%.17g', spent), string.format('%.17g', reserved)}`;
 
-/** KEYS[1] hash. ARGV: token, spentUsd, ttlMs. Returns {spent, reserved}. */
+/**
+ * KEYS[1] hash, KEYS[2] zset of settled tokens → when. ARGV: token, spentUsd, ttlMs. Returns
+ * {spent, reserved}. Books once per token: a settle replayed because its answer was lost (it
+ * happened, the router timed out) books nothing again. The last 1000 tokens are remembered.
+ */
 export const SETTLE = `${NOW}
 redis.call('HDEL', KEYS[1], 'r:' .. ARGV[1])
-redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
+  redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[2])
+  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1001)
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 ${RESERVED}
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {string.format('%.17g', spent), string.format('%.17g', reserved)}`;

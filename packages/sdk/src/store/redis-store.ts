@@ -58,6 +58,7 @@ interface Scripts {
   ): Promise<[number, string, string]>;
   tieredSettle(
     key: string,
+    settledKey: string,
     token: string,
     spentUsd: string,
     ttlMs: number,
@@ -74,7 +75,7 @@ const SCRIPTS: Record<keyof Scripts, { lua: string; keys?: number }> = {
   tieredDeposit: { lua: DEPOSIT, keys: 1 },
   tieredWithdraw: { lua: WITHDRAW, keys: 1 },
   tieredReserve: { lua: RESERVE, keys: 1 },
-  tieredSettle: { lua: SETTLE, keys: 1 },
+  tieredSettle: { lua: SETTLE, keys: 2 },
   tieredPut: { lua: PUT, keys: 1 },
 };
 
@@ -232,6 +233,7 @@ class RedisStore implements StateStore {
     const redis = await this.#redis();
     const [spent, reserved] = await redis.tieredSettle(
       key,
+      `${key}:settled`,
       token,
       exact(spentUsd),
       Math.ceil(ttlMs),

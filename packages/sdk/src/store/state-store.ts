@@ -69,7 +69,10 @@ export interface StateStore {
     leaseMs: number,
     ttlMs: number,
   ): Promise<Ledger & { readonly granted: boolean }>;
-  /** Ends a reservation and books what the call spent. */
+  /**
+   * Ends a reservation and books what the call spent — once per token: the router replays a
+   * settle whose answer it did not get, and the replay of one that happened books nothing.
+   */
   settle(key: string, token: string, spentUsd: number, ttlMs: number): Promise<Ledger>;
 
   /** Small shared records: one field of a hash, the whole key expiring `ttlMs` after the last write. */
