@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryStore, type StateStore } from '../src/index.js';
 import { redisStore } from '../src/redis.js';
@@ -187,5 +188,28 @@ describe.each(stores)('%s store', (_name, make, available) => {
     await store.publish('after');
     await sleep(50);
     expect(heard).toEqual([['hello'], ['hello']]);
+  });
+});
+
+describe.runIf(redisAvailable)('redis store, as the server sees it', () => {
+  let raw: Redis;
+  beforeAll(() => {
+    raw = new Redis(redis?.url as string);
+  });
+  afterAll(async () => {
+    await raw.quit();
+  });
+
+  it('a retry budget that only takes deposits stays within its window', async () => {
+    const store = redisStore({ url: redis?.url as string, namespace: uniqueNamespace('window') });
+    store.attach();
+    const k = `${store.namespace}:retry`;
+    // A 50 ms window: 10 buckets of 5 ms. Healthy traffic deposits, never withdraws.
+    for (let i = 0; i < 40; i++) {
+      await store.deposit(k, 1, 50);
+      await sleep(6);
+    }
+    expect(await raw.hlen(k)).toBeLessThanOrEqual(10);
+    await store.detach();
   });
 });

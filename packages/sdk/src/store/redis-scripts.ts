@@ -81,20 +81,11 @@ return 0`;
 export const UNCLAIM = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0`;
 
-// A budget window is a hash of 10 buckets: d:<n> deposits, w:<n> withdrawals.
+// A budget window is a hash of 10 buckets: d:<n> deposits, w:<n> withdrawals. Both scripts drop
+// the buckets that left the window (deposits alone — healthy traffic, no retries — would
+// otherwise add a field per bucket for as long as the key lives), and sum the rest.
 const WINDOW = `local bucketMs = tonumber(ARGV[1]) / 10
-local bucket = math.floor(now / bucketMs)`;
-
-/** KEYS[1] hash. ARGV: windowMs, calls. */
-export const DEPOSIT = `${NOW}
-${WINDOW}
-redis.call('HINCRBY', KEYS[1], 'd:' .. bucket, tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
-return 0`;
-
-/** KEYS[1] hash. ARGV: windowMs, ratio, floor, force. 1 if a retry was taken. */
-export const WITHDRAW = `${NOW}
-${WINDOW}
+local bucket = math.floor(now / bucketMs)
 local all = redis.call('HGETALL', KEYS[1])
 local deposits, withdrawals = 0, 0
 for i = 1, #all, 2 do
@@ -106,7 +97,18 @@ for i = 1, #all, 2 do
   else
     withdrawals = withdrawals + tonumber(all[i + 1])
   end
-end
+end`;
+
+/** KEYS[1] hash. ARGV: windowMs, calls. */
+export const DEPOSIT = `${NOW}
+${WINDOW}
+redis.call('HINCRBY', KEYS[1], 'd:' .. bucket, tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
+return 0`;
+
+/** KEYS[1] hash. ARGV: windowMs, ratio, floor, force. 1 if a retry was taken. */
+export const WITHDRAW = `${NOW}
+${WINDOW}
 if ARGV[4] ~= '1' and tonumber(ARGV[3]) + deposits * tonumber(ARGV[2]) - withdrawals < 1 then
   return 0
 end
