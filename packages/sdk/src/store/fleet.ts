@@ -153,6 +153,8 @@ export class Fleet implements GateHost {
    * is the operation's failure, not the store's).
    */
   op<T>(run: () => Promise<T>): Promise<T> {
+    // Left the store (closed): what still ends after close (a lost hedge's slot) asks it nothing.
+    if (this.#left) return Promise.reject(new Error('the router left the store'));
     return this.#within(run).then(
       (value) => {
         this.#timeouts = 0;
@@ -168,6 +170,7 @@ export class Fleet implements GateHost {
   }
 
   #timeouts = 0;
+  #left = false;
 
   // A store operation bounded by `timeoutMs`, whatever the store does: no call hangs on it. Until
   // the store first answered, the bound is wider (a connection is being set up; a fleet that
@@ -617,6 +620,7 @@ export class Fleet implements GateHost {
         }
       }
     }
+    this.#left = true;
     await this.store.detach();
   }
 }

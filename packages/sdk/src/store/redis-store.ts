@@ -262,22 +262,33 @@ class RedisStore implements StateStore {
   }
 
   async subscribe(listener: (message: string) => void): Promise<() => void> {
-    let subscriber = this.#subscriber;
-    if (!subscriber) {
-      const base = await this.#redis();
-      // Its own connection (a subscribed connection takes no other commands), which queues the
-      // SUBSCRIBE until connected and re-subscribes after a reconnect.
-      subscriber = base.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
-      subscriber.on('error', () => {});
-      subscriber.on('message', (channel: string, message: string) => {
-        if (channel !== this.#channel) return;
-        for (const l of this.#listeners) l(message);
-      });
-      this.#subscriber = subscriber;
-      await subscriber.subscribe(this.#channel);
-    }
+    // One subscriber connection for every router on this store: routers that subscribe at once
+    // wait for the same one (each opening its own would leave all but the last unclosed).
+    this.#subscribing ??= this.#openSubscriber().finally(() => {
+      this.#subscribing = undefined;
+    });
+    await this.#subscribing;
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  #subscribing: Promise<void> | undefined;
+
+  async #openSubscriber(): Promise<void> {
+    if (this.#subscriber) return;
+    const base = await this.#redis();
+    if (this.#subscriber) return;
+    if (this.#users === 0) throw new Error('the store is detached: no router uses it');
+    // Its own connection (a subscribed connection takes no other commands), which queues the
+    // SUBSCRIBE until connected and re-subscribes after a reconnect.
+    const subscriber = base.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    subscriber.on('error', () => {});
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.#channel) return;
+      for (const l of this.#listeners) l(message);
+    });
+    this.#subscriber = subscriber;
+    await subscriber.subscribe(this.#channel);
   }
 
   async ping(): Promise<void> {
@@ -287,6 +298,9 @@ class RedisStore implements StateStore {
 
   // The client, with the scripts defined on it.
   async #redis(): Promise<Redis & Scripts> {
+    // No router uses the store (the last one closed): a late operation (a lost hedge's slot
+    // release, …) must not open a connection nobody will close — it would keep the process alive.
+    if (this.#users === 0) throw new Error('the store is detached: no router uses it');
     let client = this.#client;
     if (!client) {
       const base =
