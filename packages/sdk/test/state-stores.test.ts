@@ -170,6 +170,20 @@ describe.each(stores)('%s store', (_name, make, available) => {
     expect((await store.reserve(k, 'x', 0.5, 1, 150, 60_000)).granted).toBe(true);
   });
 
+  it.runIf(available)(
+    'a session and a record are forgotten ttlMs after their last write',
+    async () => {
+      const s = key('ttl-session');
+      const r = key('ttl-record');
+      await store.reserve(s, 't', 0.5, 1, 5_000, 150);
+      await store.settle(s, 't', 0.5, 150);
+      await store.put(r, 'f', 'v', 150);
+      await sleep(250);
+      expect((await store.reserve(s, 'u', 0, 1, 5_000, 150)).spentUsd).toBe(0);
+      expect(await store.getAll(r)).toEqual({});
+    },
+  );
+
   it.runIf(available)('records: put, read all, remove', async () => {
     const k = key('records');
     await store.put(k, 'a', '1', 60_000);

@@ -14,7 +14,17 @@ interface Session {
   readonly reservations: Map<string, [number, number]>;
   /** Settled tokens → when, oldest first: a settle is booked once. */
   readonly settled: Map<string, number>;
+  /** Forgotten then (ms), as a Redis key with a TTL would be. */
+  expiresAt: number;
 }
+
+interface StoredRecord {
+  readonly fields: Map<string, string>;
+  expiresAt: number;
+}
+
+/** How often expired sessions, records and empty entries are swept out (ms). */
+const SWEEP_MS = 10_000;
 
 /** Settled tokens remembered per session (a replayed settle is recognised among them). */
 const SETTLED_KEPT = 1_000;
@@ -48,7 +58,8 @@ class MemoryStore implements StateStore {
   /** Budget windows: key → [at, deposits, withdrawals][] (one entry per operation batch). */
   readonly #windows = new Map<string, Array<[number, number, number]>>();
   readonly #sessions = new Map<string, Session>();
-  readonly #records = new Map<string, Map<string, string>>();
+  readonly #records = new Map<string, StoredRecord>();
+  #nextSweep = 0;
   readonly #listeners = new Set<(message: string) => void>();
 
   constructor(namespace: string, settings: StoreSettings, now: () => number) {
@@ -90,7 +101,7 @@ class MemoryStore implements StateStore {
         if (!held.has(lease.token)) missing++;
         if (held.has(lease.token) || force) held.set(lease.token, now + leaseMs);
       } else {
-        const session = this.#session(lease.key);
+        const session = this.#session(lease.key, 2 * leaseMs);
         const r = session.reservations.get(lease.token);
         if (!r) missing++;
         if (r) r[1] = now + leaseMs;
@@ -141,8 +152,9 @@ class MemoryStore implements StateStore {
     usd: number,
     budgetUsd: number,
     leaseMs: number,
+    ttlMs: number,
   ): Promise<Ledger & { granted: boolean }> {
-    const session = this.#session(key);
+    const session = this.#session(key, ttlMs);
     const reservedUsd = this.#reserved(session);
     // A hair of tolerance: float sums of many small costs must not refuse the exact remainder.
     const granted = session.spentUsd + reservedUsd + usd <= budgetUsd * (1 + 1e-9);
@@ -155,7 +167,7 @@ class MemoryStore implements StateStore {
   }
 
   async settle(key: string, token: string, spentUsd: number, ttlMs: number): Promise<Ledger> {
-    const session = this.#session(key);
+    const session = this.#session(key, ttlMs);
     const now = this.#now();
     session.reservations.delete(token);
     for (const [t, at] of session.settled) {
@@ -169,21 +181,44 @@ class MemoryStore implements StateStore {
     return { spentUsd: session.spentUsd, reservedUsd: this.#reserved(session) };
   }
 
-  async put(key: string, field: string, value: string): Promise<void> {
-    let record = this.#records.get(key);
+  async put(key: string, field: string, value: string, ttlMs: number): Promise<void> {
+    let record = this.#record(key);
     if (!record) {
-      record = new Map();
+      record = { fields: new Map(), expiresAt: 0 };
       this.#records.set(key, record);
     }
-    record.set(field, value);
+    record.fields.set(field, value);
+    record.expiresAt = this.#now() + ttlMs;
   }
 
   async getAll(key: string): Promise<Record<string, string>> {
-    return Object.fromEntries(this.#records.get(key) ?? []);
+    return Object.fromEntries(this.#record(key)?.fields ?? []);
   }
 
   async remove(key: string, field: string): Promise<void> {
-    this.#records.get(key)?.delete(field);
+    this.#record(key)?.fields.delete(field);
+  }
+
+  #record(key: string): StoredRecord | undefined {
+    this.#sweep();
+    const record = this.#records.get(key);
+    if (!record || record.expiresAt > this.#now()) return record;
+    this.#records.delete(key);
+    return undefined;
+  }
+
+  // Drops expired sessions and records (keyed by session id: a long-lived process serving many
+  // sessions must not keep every one forever), now and then. Slots, claims and windows are keyed
+  // by endpoint or tier: few.
+  #sweep(): void {
+    const now = this.#now();
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + SWEEP_MS;
+    for (const [key, session] of this.#sessions) {
+      if (session.expiresAt <= now) this.#sessions.delete(key);
+    }
+    for (const [key, record] of this.#records)
+      if (record.expiresAt <= now) this.#records.delete(key);
   }
 
   async publish(message: string): Promise<void> {
@@ -230,12 +265,16 @@ class MemoryStore implements StateStore {
     return entries;
   }
 
-  #session(key: string): Session {
+  // A session's books; each write keeps them at least `ttlMs` more.
+  #session(key: string, ttlMs: number): Session {
+    this.#sweep();
+    const now = this.#now();
     let session = this.#sessions.get(key);
-    if (!session) {
-      session = { spentUsd: 0, reservations: new Map(), settled: new Map() };
+    if (!session || session.expiresAt <= now) {
+      session = { spentUsd: 0, reservations: new Map(), settled: new Map(), expiresAt: 0 };
       this.#sessions.set(key, session);
     }
+    session.expiresAt = Math.max(session.expiresAt, now + ttlMs);
     return session;
   }
 
