@@ -214,6 +214,18 @@ describe.runIf(redisAvailable)('redis store, as the server sees it', () => {
     await raw.quit();
   });
 
+  it('a reservation re-added after an outage does not make its session live forever', async () => {
+    const store = redisStore({ url: redis?.url as string, namespace: uniqueNamespace('readd') });
+    store.attach();
+    const k = `${store.namespace}:session:s`;
+    // The session's key expired meanwhile; the router re-adds the reservation it still holds.
+    await store.renew([{ kind: 'reservation', key: k, token: 't', usd: 0.5 }], 1_000, true);
+    const ttl = await raw.pttl(k);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2_000);
+    await store.detach();
+  });
+
   it('a retry budget that only takes deposits stays within its window', async () => {
     const store = redisStore({ url: redis?.url as string, namespace: uniqueNamespace('window') });
     store.attach();

@@ -65,6 +65,9 @@ for i = 1, #KEYS do
       missing = missing + 1
       if force then redis.call('HSET', key, field, ARGV[3 * i + 2] .. '|' .. (now + lease)) end
     end
+    -- The session lives at least as long as a reservation in it (a key re-created here has no
+    -- TTL: it would outlive a router that crashed before settling).
+    if redis.call('PTTL', key) < lease * 2 then redis.call('PEXPIRE', key, lease * 2) end
   end
 end
 return missing`;
