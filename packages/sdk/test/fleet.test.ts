@@ -499,6 +499,51 @@ describe('fleet: a store that fails', () => {
     expect(sb.stats().fleetCostUsd).toBeCloseTo(spent + after, 12);
   });
 
+  it('a local slot given back while the store is being caught up is not left leased there', async () => {
+    const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
+    const inner = memoryStore({ leaseMs: 5_000, syncIntervalMs: 20, timeoutMs: 1_000 });
+    // The renew that re-registers this router's leases on restore is carried out at once, and
+    // answered when the test says.
+    let answerRenew: (() => void) | undefined;
+    let renewing = false;
+    const store = flaky(
+      new Proxy(inner, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function') return value;
+          if (prop !== 'renew') return value.bind(target);
+          return async (...args: Parameters<StateStore['renew']>) => {
+            const missing = await target.renew(...args);
+            if (args[2]) {
+              renewing = true;
+              await new Promise<void>((r) => {
+                answerRenew = r;
+              });
+            }
+            return missing;
+          };
+        },
+      }),
+    );
+    const f = await startFleet(1, profiles, {}, store, () => ({ maxConcurrency: 2 }));
+    const router = f.routers[0] as Router;
+    await new Promise((r) => setTimeout(r, 50));
+    store.down = true;
+    await until(() => router.stats().store?.degraded === true);
+    // A streamed call on the local fair share: its slot is held until the stream ends.
+    const stream = await router.chat.completions.create({ ...ask('held'), stream: true });
+    store.down = false;
+    await until(() => renewing);
+    for await (const _ of stream) {
+      // to the end: the slot is given back while the restore is under way
+    }
+    answerRenew?.();
+    await until(() => router.stats().store?.degraded === false);
+    // Both of the endpoint's slots are free in the store.
+    const taken = await inner.acquire(`${inner.namespace}:slots:edge-1`, 2, ['x', 'y'], 1_000);
+    expect(taken).toBe(2);
+  });
+
   it('a store that hangs delays no call past its timeout', async () => {
     const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
     const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 40 }));

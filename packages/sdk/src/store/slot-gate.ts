@@ -218,7 +218,10 @@ export class SlotGate {
         released = true;
         releaseLocal();
         this.#host.drop(lease.token);
-        if (!this.#host.degraded) this.#releaseShared(lease);
+        // Even while degraded: the store may be back and catching up — the renew that registers
+        // held leases may already have added this one. (Releasing a token the store never had
+        // does nothing; while it is down the release just fails.)
+        this.#releaseShared(lease);
       },
       waited: wait,
     };
