@@ -544,6 +544,34 @@ describe('fleet: a store that fails', () => {
     expect(taken).toBe(2);
   });
 
+  it('a call still waiting for the local share when the store returns takes its slot from the store', async () => {
+    const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
+    const inner = memoryStore({ leaseMs: 5_000, syncIntervalMs: 20, timeoutMs: 200 });
+    const store = flaky(inner);
+    const f = await startFleet(2, profiles, {}, store, () => ({ maxConcurrency: 2 }));
+    const router = f.routers[0] as Router;
+    const edge = f.mock.endpoint('edge-1');
+    await until(() => f.routers.every((r) => r.stats().store?.members === 2));
+    store.down = true;
+    await until(() => router.stats().store?.degraded === true);
+    // Degraded: this router's fair share (1 of 2) held by a stream; a second call waits for it.
+    const stream = await router.chat.completions.create({ ...ask('held'), stream: true });
+    await edge.control({ ttftMs: 250 });
+    const waiting = router.chat.completions.create(ask('waits'));
+    await new Promise((r) => setTimeout(r, 30));
+    store.down = false;
+    await until(() => f.routers.every((r) => r.stats().store?.degraded === false));
+    for await (const _ of stream) {
+      // to the end: its slot goes to the waiting call
+    }
+    await until(() => edge.stats().inFlight === 1); // the waiting call is under way
+    // The store counts it: the other router (process) can take one slot, not two.
+    const key = `${inner.namespace}:slots:edge-1`;
+    expect(await inner.acquire(key, 2, ['other-1', 'other-2'], 5_000)).toBe(1);
+    await inner.release(key, 'other-1', 2);
+    await waiting;
+  });
+
   it('a store that hangs delays no call past its timeout', async () => {
     const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
     const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 40 }));

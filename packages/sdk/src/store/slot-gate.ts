@@ -209,6 +209,13 @@ export class SlotGate {
   async #acquireLocally(signal: AbortSignal, waited: boolean): Promise<SlotGrant> {
     const wait = waited || !this.#local.free;
     const releaseLocal = await this.#local.acquire(signal);
+    if (!this.#host.degraded) {
+      // The store came back while this call waited for the local share: the slot is the store's
+      // to give (a local one now would be counted nowhere but here, over the fleet's limit).
+      releaseLocal();
+      const grant = await this.acquire(signal);
+      return { release: grant.release, waited: true };
+    }
     const lease: Lease = { kind: 'slot', key: this.#key, token: this.#host.newToken() };
     this.#host.hold(lease);
     let released = false;
