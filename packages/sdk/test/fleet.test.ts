@@ -416,6 +416,31 @@ describe('fleet: probes', () => {
     const idle = f.routers.find((_, i) => names(f.events[i] ?? [], 'probe:end').length === 0);
     await until(() => idle?.stats().endpoints[0]?.fleetPending !== undefined);
   });
+  it('no probe goes out once the router closed, even if the fleet said yes after', async () => {
+    const profiles = [edgeProfile('edge-1')];
+    const inner = memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 1_000 });
+    // The prober claim is answered 150 ms late: the router closes meanwhile.
+    let claims = 0;
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'claim') return value.bind(target);
+        return async (...args: Parameters<StateStore['claim']>) => {
+          claims++;
+          const mine = await target.claim(...args);
+          await new Promise((r) => setTimeout(r, 150));
+          return mine;
+        };
+      },
+    });
+    const f = await startFleet(1, profiles, { probes: { intervalMs: 40, timeoutMs: 500 } }, store);
+    await until(() => claims > 0);
+    const before = f.mock.endpoint('edge-1').stats().probes;
+    await (f.routers[0] as Router).close();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(f.mock.endpoint('edge-1').stats().probes).toBe(before);
+  });
 });
 
 describe('fleet: a store that fails', () => {

@@ -102,7 +102,10 @@ export class Probes {
     const timer = setTimeout(async () => {
       this.#timers.delete(timer);
       const mayProbe = this.#hooks.mayProbe;
-      if (!mayProbe || (await mayProbe(s, interval))) await this.probe(s);
+      const mine = !mayProbe || (await mayProbe(s, interval));
+      // Stopped while the fleet was asked: no probe after close().
+      if (this.#stopped) return;
+      if (mine) await this.probe(s);
       // ±20% jitter, so probes of many clients don't synchronize.
       this.#schedule(s, interval * (0.8 + 0.4 * this.#config.random()));
     }, delayMs);
