@@ -597,6 +597,32 @@ describe('fleet: a store that fails', () => {
     await waiting;
   });
 
+  it("the fleet's load as last seen is dropped while degraded (it would steer calls away)", async () => {
+    const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
+    const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 200 }));
+    const f = await startFleet(2, profiles, {}, store, () => ({ maxConcurrency: 8 }));
+    const [a, b] = f.routers as [Router, Router];
+    const pending = () => a.stats().endpoints.find((e) => e.id === 'edge-1');
+    // b holds 4 streams open: a counts them in the endpoint's load (the policy's `pending`).
+    const streams = await Promise.all(
+      [0, 1, 2, 3].map((i) => b.chat.completions.create({ ...ask(`held ${i}`), stream: true })),
+    );
+    await until(() => pending()?.fleetPending === 4);
+    // The store goes away, and so does b's load: a hears of neither, and must not keep the
+    // last count for the whole outage.
+    store.down = true;
+    await until(() => f.routers.every((r) => r.stats().store?.degraded === true));
+    for (const stream of streams) {
+      for await (const _ of stream) {
+        // to the end
+      }
+    }
+    expect(pending()?.fleetPending ?? 0).toBe(0);
+    store.down = false;
+    await until(() => f.routers.every((r) => r.stats().store?.degraded === false));
+    await until(() => pending()?.fleetPending === 0);
+  });
+
   it('a store that hangs delays no call past its timeout', async () => {
     const profiles = [edgeProfile('edge-1', { maxConcurrency: 100 })];
     const store = flaky(memoryStore({ leaseMs: 1_000, syncIntervalMs: 20, timeoutMs: 40 }));

@@ -553,6 +553,10 @@ export class Fleet implements GateHost {
     this.#degraded = true;
     this.#degradedAt = this.#config.now();
     this.#degradedCount++;
+    // The others' load as last seen would stay frozen for the whole outage and keep steering
+    // calls away from endpoints they may have left long ago; each router now keeps to its fair
+    // share of slots instead. (Their latency signals stay: they age slowly.)
+    for (const s of this.#signals) if (s.fleet) s.fleet = { ...s.fleet, pending: 0 };
     for (const gate of this.#gates.values()) gate.refresh();
     this.#hooks.onDegraded(reason);
   }
