@@ -80,8 +80,10 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
     slack: call.slack,
     affinity: call.affinity,
     minTier,
-    // The reservation this call holds is its own to spend.
-    maxCostUsd: budget ? budget.available() + (hold?.usd ?? 0) : undefined,
+    // Before its reservation a call may plan on what the budget has left; after it, only on what
+    // it holds: an endpoint dearer than the reservation would spend money no reservation covers
+    // (another call, or process, may take the rest meanwhile).
+    maxCostUsd: budget ? (hold ? hold.usd : budget.available()) : undefined,
     worstCaseOutputTokens: facts.maxOutputTokens ?? expectedOutput * WORST_CASE_OUTPUT_FACTOR,
   });
   const plan = (exclude: ReadonlySet<string> | undefined): RoutePlan =>
