@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import { bodyFor } from '../estimate/estimate-request.js';
 import { AttemptFailure } from './attempt-failure.js';
 import { parseChunk } from './parse-chunk.js';
-import { STREAM_END, type WireCodec } from './wire-codec.js';
+import { parseAnswer, STREAM_END, type WireCodec } from './wire-codec.js';
 
 /** Chat completions: `POST {baseURL}/chat/completions`, chunks as they come, `[DONE]` at the end. */
 export const chatCodec: WireCodec = {
@@ -29,19 +29,7 @@ function isFirstToken(chunk: ChatCompletionChunk): boolean {
 }
 
 function parseCompletion(text: string, contentType: string, endpointId: string): ChatCompletion {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // No cause: a SyntaxError's message quotes the upstream text.
-    const what = contentType.includes('json')
-      ? 'invalid JSON'
-      : `\`${contentType || 'no content type'}\``;
-    throw new AttemptFailure(
-      'bad_response',
-      `Endpoint ${endpointId} answered 200 with ${what}, not a completion`,
-    );
-  }
+  const value = parseAnswer(text, contentType, endpointId, 'a completion');
   const o = value as { error?: { message?: unknown }; choices?: unknown } | null;
   if (o?.error) {
     const message = typeof o.error.message === 'string' ? `: ${o.error.message.slice(0, 300)}` : '';

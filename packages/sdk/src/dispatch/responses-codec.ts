@@ -4,11 +4,11 @@ import type {
   ChatCompletionMessageFunctionToolCall,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { RequestFacts } from '../estimate/estimate-request.js';
+import { type RequestFacts, spliceJson } from '../estimate/estimate-request.js';
 import { AttemptFailure } from './attempt-failure.js';
 import { attachNativeAnswer } from './native-answer.js';
 import type { StreamItem } from './parse-chunk.js';
-import type { WireCodec } from './wire-codec.js';
+import { parseAnswer, type WireCodec } from './wire-codec.js';
 
 type Json = Record<string, unknown>;
 type FinishReason = ChatCompletion.Choice['finish_reason'];
@@ -32,27 +32,15 @@ export const responsesCodec: WireCodec = {
   endMarker: 'response.completed',
   url: (endpoint) => endpoint.responsesURL,
   body(facts: RequestFacts, model: string, stream: boolean): string {
-    const tail = facts.responses?.nativeTail() ?? '{}';
     const head = stream
       ? `{"model":${JSON.stringify(model)},"stream":true`
       : `{"model":${JSON.stringify(model)}`;
-    return tail.length > 2 ? `${head},${tail.slice(1)}` : `${head}}`;
+    return spliceJson(head, facts.responses?.nativeTail() ?? '{}');
   },
   decode: decodeEvent,
   firstToken: (item) => item.firstToken === true,
   completion(text, contentType, endpointId): ChatCompletion {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      const what = contentType.includes('json')
-        ? 'invalid JSON'
-        : `\`${contentType || 'no content type'}\``;
-      throw new AttemptFailure(
-        'bad_response',
-        `Endpoint ${endpointId} answered 200 with ${what}, not a response`,
-      );
-    }
+    const value = parseAnswer(text, contentType, endpointId, 'a response');
     const response = checkedResponse(value, endpointId, 'answered 200 with');
     const completion = completionOf(response);
     attachNativeAnswer(completion, text);

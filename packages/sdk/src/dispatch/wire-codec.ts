@@ -1,6 +1,7 @@
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { ResolvedEndpoint } from '../config.js';
 import type { RequestFacts } from '../estimate/estimate-request.js';
+import { AttemptFailure } from './attempt-failure.js';
 import type { StreamItem } from './parse-chunk.js';
 
 /** What `decode` returns for the clean end of a stream (`[DONE]`). */
@@ -28,4 +29,28 @@ export interface WireCodec {
   firstToken(item: StreamItem): boolean;
   /** A plain (non-streamed) answer's body, as a chat completion. Throws an `AttemptFailure`. */
   completion(text: string, contentType: string, endpointId: string): ChatCompletion;
+}
+
+/**
+ * A plain answer's body as JSON; an `AttemptFailure` (`bad_response`) naming what came instead.
+ * `what` names the answer expected: `'a completion'`, `'a response'`.
+ */
+export function parseAnswer(
+  text: string,
+  contentType: string,
+  endpointId: string,
+  what: string,
+): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // No cause: a SyntaxError's message quotes the upstream text.
+    const came = contentType.includes('json')
+      ? 'invalid JSON'
+      : `\`${contentType || 'no content type'}\``;
+    throw new AttemptFailure(
+      'bad_response',
+      `Endpoint ${endpointId} answered 200 with ${came}, not ${what}`,
+    );
+  }
 }

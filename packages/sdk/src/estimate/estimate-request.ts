@@ -155,7 +155,15 @@ export function bodyFor(facts: RequestFacts, model: string, stream: boolean): st
   const head = stream
     ? `{"model":${JSON.stringify(model)},"stream":true,"stream_options":${facts.streamOptions}`
     : `{"model":${JSON.stringify(model)}`;
-  return bodyTail.length > 2 ? `${head},${bodyTail.slice(1)}` : `${head}}`;
+  return spliceJson(head, bodyTail);
+}
+
+/**
+ * An open JSON object `head` (`{"model":…`, no closing brace) completed with the members of the
+ * object `tail` — how each attempt puts its own fields in front of the body serialized once.
+ */
+export function spliceJson(head: string, tail: string): string {
+  return tail.length > 2 ? `${head},${tail.slice(1)}` : `${head}}`;
 }
 
 function outputLimit(value: unknown, field: string): number | undefined {
