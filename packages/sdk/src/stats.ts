@@ -23,13 +23,16 @@ export interface EndpointStats {
   readonly fleetPending: number | undefined;
   readonly latencyMs: Percentiles;
   readonly ttftMs: Percentiles;
-  /** The signals the policy routes on. */
+  /**
+   * The signals the policy routes on: this router's own measurements, else (with a `store`) the
+   * fleet's as last synced.
+   */
   readonly signals: {
     /** Peak-EWMA time to first token at zero prompt, ms. */
     readonly ttftMs: number | undefined;
     /** Peak-EWMA ms per output token. */
     readonly timePerOutputTokenMs: number | undefined;
-    /** Peak-EWMA probe round trip, ms. */
+    /** Peak-EWMA probe round trip, ms (in a fleet, one router probes for all). */
     readonly rttMs: number | undefined;
     /** Learned prefill cost, ms per prompt token. */
     readonly prefillMsPerToken: number;
@@ -112,9 +115,9 @@ export function buildStats(
       latencyMs: percentiles(s.latencyMs),
       ttftMs: percentiles(s.ttftMs),
       signals: {
-        ttftMs: s.ttft.value,
-        timePerOutputTokenMs: s.tpot.value,
-        rttMs: s.rtt.value,
+        ttftMs: s.ttft.value ?? s.fleet?.ttftMs,
+        timePerOutputTokenMs: s.tpot.value ?? s.fleet?.tpotMs,
+        rttMs: s.rtt.value ?? s.fleet?.rttMs,
         prefillMsPerToken: s.prefillMsPerToken(),
         charsPerToken: s.charsPerToken,
         promptTokensIntercept: s.tokens.intercept,

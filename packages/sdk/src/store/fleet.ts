@@ -77,9 +77,10 @@ const MAX_PENDING = 10_000;
  * budget, the reservation.
  *
  * When the store fails or is slow (`timeoutMs`), the fleet turns degraded: calls go on with local
- * state — each router takes its fair share of an endpoint's slots and of what is left of a session
- * budget — and `store:degraded` is emitted. A background ping brings it back (`store:restored`):
- * leases taken meanwhile are registered, spending is replayed.
+ * state — each router takes its fair share of an endpoint's slots; a session with a budget refuses
+ * new calls (only the store knows what the others spent) — and `store:degraded` is emitted. A
+ * background ping brings it back (`store:restored`): leases taken meanwhile are registered,
+ * spending is replayed.
  */
 export class Fleet implements GateHost {
   readonly store: StateStore;
@@ -91,7 +92,9 @@ export class Fleet implements GateHost {
   readonly #hooks: FleetHooks;
   readonly #ns: string;
   readonly #byId = new Map<string, EndpointSignals>();
-  readonly #gates = new Map<EndpointSignals, SlotGate>();
+  /** Slot gates by their store key (what a release notice names), made on first use. */
+  readonly #gates = new Map<string, SlotGate>();
+  readonly #slotKeys = new Map<EndpointSignals, string>();
   readonly #held = new Map<string, Lease>();
   readonly #shared = new Map<EndpointSignals, Shared>();
   readonly #pending: Array<() => Promise<unknown>> = [];
@@ -123,6 +126,7 @@ export class Fleet implements GateHost {
     for (const s of signals) {
       this.#byId.set(s.endpoint.id, s);
       this.#shared.set(s, { ejected: false, until: 0, hold: 0 });
+      this.#slotKeys.set(s, this.key('slots', s.endpoint.id));
     }
   }
 
@@ -137,6 +141,12 @@ export class Fleet implements GateHost {
   /** Joins the store: listens to the fleet's broadcasts and starts the background sync. */
   start(): void {
     this.store.attach();
+    this.#subscribe();
+    this.#schedule(0);
+  }
+
+  // Listens to the fleet's broadcasts; a failed attempt is made again when the store is restored.
+  #subscribe(): void {
     this.op(() => this.store.subscribe((message) => this.#onMessage(message))).then(
       (unsubscribe) => {
         if (this.#closed) unsubscribe();
@@ -144,7 +154,6 @@ export class Fleet implements GateHost {
       },
       () => {},
     );
-    this.#schedule(0);
   }
 
   /**
@@ -221,11 +230,12 @@ export class Fleet implements GateHost {
 
   /** A slot of the endpoint, fleet-wide (its `maxConcurrency` counts across every router). */
   acquireSlot(s: EndpointSignals, signal: AbortSignal): Promise<SlotGrant> {
-    let gate = this.#gates.get(s);
+    const key = this.#slotKeys.get(s) as string;
+    let gate = this.#gates.get(key);
     if (!gate) {
-      gate = new SlotGate(this, this.key('slots', s.endpoint.id), s.endpoint.maxConcurrency);
+      gate = new SlotGate(this, key, s.endpoint.maxConcurrency);
       gate.refresh();
-      this.#gates.set(s, gate);
+      this.#gates.set(key, gate);
     }
     return gate.acquire(signal);
   }
@@ -505,10 +515,7 @@ export class Fleet implements GateHost {
 
   #onMessage(message: string): void {
     if (message.startsWith(RELEASED)) {
-      const key = message.slice(RELEASED.length);
-      for (const [s, gate] of this.#gates) {
-        if (this.key('slots', s.endpoint.id) === key) gate.notice();
-      }
+      this.#gates.get(message.slice(RELEASED.length))?.notice();
       return;
     }
     let fact: Fact;
@@ -572,15 +579,7 @@ export class Fleet implements GateHost {
       return; // lost again while catching up: still degraded, the next tick retries
     }
     this.#degraded = false;
-    if (!this.#unsubscribe) {
-      this.op(() => this.store.subscribe((message) => this.#onMessage(message))).then(
-        (unsubscribe) => {
-          if (this.#closed) unsubscribe();
-          else this.#unsubscribe = unsubscribe;
-        },
-        () => {},
-      );
-    }
+    if (!this.#unsubscribe) this.#subscribe();
     for (const gate of this.#gates.values()) gate.refresh();
     for (const s of this.#signals) this.shareHealth(s);
     this.#hooks.onRestored(this.#config.now() - this.#degradedAt);

@@ -66,10 +66,6 @@ export class SlotGate {
     this.#local = new LocalSemaphore(limit);
   }
 
-  get waiting(): number {
-    return this.#waiters.length;
-  }
-
   /** Resolves once a slot is held fleet-wide (or locally, degraded); rejects if `signal` aborts. */
   acquire(signal: AbortSignal): Promise<SlotGrant> {
     if (signal.aborted) return Promise.reject(signal.reason);
