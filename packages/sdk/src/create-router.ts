@@ -37,7 +37,7 @@ import {
 } from './errors.js';
 import { estimateRequest } from './estimate/estimate-request.js';
 import { requestParams } from './estimate/request-params.js';
-import type { RouterEventName, RouterEvents } from './events.js';
+import type { RequestParams, RouterEventName, RouterEvents } from './events.js';
 import { createFetchAdapter } from './fetch-adapter.js';
 import { linkAbort } from './internal/abort.js';
 import { checkCallOptions } from './internal/check-call-options.js';
@@ -388,6 +388,12 @@ class TieredRouter implements Router, Engine, RouterInternals {
       if (signal.reason === CLOSING) return new AbortError('Call aborted: the router is closing');
       return new AbortError('Call aborted by the caller', signal.reason);
     };
+    // Read once, and only if telemetry or a `request:start` listener wants them.
+    let params: RequestParams | undefined;
+    const paramsOf = () => {
+      params ??= requestParams(body);
+      return params;
+    };
     const call: Call = {
       requestId,
       facts,
@@ -406,7 +412,7 @@ class TieredRouter implements Router, Engine, RouterInternals {
         model: facts.model,
         stream: facts.stream,
         sessionId: extras?.sessionId,
-        params: requestParams(body),
+        params: paramsOf(),
         traceHeaders: traceHeadersOf(checked.headers),
       }),
       signal: controller.signal,
@@ -431,7 +437,7 @@ class TieredRouter implements Router, Engine, RouterInternals {
       model: facts.model,
       stream: facts.stream,
       sessionId: extras?.sessionId,
-      params: requestParams(body),
+      params: paramsOf(),
     }));
     try {
       return await execute(this, call);

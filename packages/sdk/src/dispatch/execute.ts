@@ -102,10 +102,10 @@ export async function execute(engine: Engine, call: Call): Promise<CallResult> {
   };
   // Holds the worst case of the plan, so calls in flight together — in this process or, with a
   // shared store, in any — cannot overspend. Refused when the budget moved since the plan (another
-  // call took it): re-plan on the fresher view, a few times, then give up.
-  // A local budget answers at once: no await, so the calls of a burst each see the load the ones
-  // before them put on the endpoints. The store's answer takes a round trip: the call re-plans
-  // after it, on the signals as they are now.
+  // call took it): re-plan on the fresher view, a few times, then give up. A budget of this
+  // process answers at once, without an await, so the calls of a burst each see the load the
+  // ones before them put on the endpoints; the store answers after a round trip, and the call
+  // re-plans then, on the signals as they are now.
   const reserve = async (budget: CallBudget, p: RoutePlan): Promise<RoutePlan> => {
     for (let tries = 0; ; tries++) {
       const input = routeInput(undefined);
