@@ -32,8 +32,14 @@ export class RetryBudget {
   /** Takes one retry if the budget allows it; `ratio` overrides the deposit ratio for this check. */
   tryWithdraw(now: number, ratio = this.#ratio): boolean {
     if (this.available(now, ratio) < 1) return false;
-    this.#withdrawals[this.#bucket] = (this.#withdrawals[this.#bucket] ?? 0) + 1;
+    this.withdraw(now);
     return true;
+  }
+
+  /** Records a retry whatever the balance (one a shared budget allowed). */
+  withdraw(now: number): void {
+    this.#advance(now);
+    this.#withdrawals[this.#bucket] = (this.#withdrawals[this.#bucket] ?? 0) + 1;
   }
 
   /** Retries available now. */

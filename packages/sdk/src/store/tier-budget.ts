@@ -42,7 +42,8 @@ export class TierBudget {
       const { ratio, floor, windowMs } = this.#shape;
       const shared = await fleet.withdraw(this.#key, ratio, floor, windowMs);
       if (shared !== undefined) {
-        if (shared) this.local.tryWithdraw(now, Number.POSITIVE_INFINITY);
+        // The local view learns of it too, for when the store goes away.
+        if (shared) this.local.withdraw(now);
         return shared;
       }
     }
